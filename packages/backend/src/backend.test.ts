@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { argsort, initBackend, listBackends, permuteTokens, registerTfjsGradients } from './index';
+import { describeEachBackend } from '../../../testing/backends';
+
+describe('initBackend', () => {
+  it('starts cpu and wasm by name and reports the active one', async () => {
+    expect(await initBackend('cpu')).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect(await initBackend('wasm')).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('auto picks wasm in Node when tfjs-node is not installed', async () => {
+    expect(await initBackend('auto')).toBe('wasm');
+  });
+
+  it('names the npm packages to install for tensorflow', async () => {
+    await expect(initBackend('tensorflow')).rejects.toThrow(
+      /backend 'tensorflow' is not available: install the npm package @tensorflow\/tfjs-node-gpu@4\.22\.0 or @tensorflow\/tfjs-node@4\.22\.0/,
+    );
+  });
+
+  it('refuses browser-only backends in Node', async () => {
+    await expect(initBackend('webgl')).rejects.toThrow(/backend 'webgl' is not available: it does not run in Node\.js/);
+  });
+
+  it('refuses unknown names, listing the allowed ones', async () => {
+    await expect(initBackend('metal' as never)).rejects.toThrow(/unknown backend 'metal': expected one of auto, tensorflow, webgl, webgpu, wasm, cpu/);
+  });
+
+  it('lists every backend with a reason for those that cannot start', async () => {
+    await initBackend('cpu');
+    const statuses = await listBackends();
+    expect(statuses.map((s) => s.name)).toEqual(['tensorflow', 'webgl', 'webgpu', 'wasm', 'cpu']);
+    expect(statuses.find((s) => s.name === 'wasm')?.available).toBe(true);
+    expect(statuses.find((s) => s.name === 'tensorflow')?.reason).toMatch(/tfjs-node/);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+});
+
+describe('registerTfjsGradients', () => {
+  it('has registered every gradient on import, so a second call adds none', () => {
+    expect(tf.getGradient('Sum')).toBeDefined();
+    expect(tf.getGradient('BatchMatMul')).toBeDefined();
+    expect(registerTfjsGradients()).toBe(0);
+  });
+});
+
+describeEachBackend('permuteTokens', () => {
+  const n = 2;
+  const l = 5;
+  const d = 3;
+  const ids = [
+    [3, 0, 4, 1, 2],
+    [1, 2, 0, 4, 3],
+  ];
+
+  it('gathers rows per sample', () => {
+    const x = tf.reshape(tf.range(0, n * l * d), [n, l, d]) as tf.Tensor3D;
+    const out = permuteTokens(x, tf.tensor2d(ids, [n, l], 'int32'));
+    const got = out.arraySync();
+    const src = x.arraySync();
+    for (let b = 0; b < n; b++) for (let i = 0; i < l; i++) expect(got[b][i]).toEqual(src[b][ids[b][i]]);
+    tf.dispose([x, out]);
+  });
+
+  it('has the scatter gradient (computed through the inverse permutation)', () => {
+    const x = tf.randomNormal([n, l, d], 0, 1, 'float32', 1) as tf.Tensor3D;
+    const w = tf.randomNormal([n, l, d], 0, 1, 'float32', 2);
+    const idsT = tf.tensor2d(ids, [n, l], 'int32');
+    const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(permuteTokens(xx as tf.Tensor3D, idsT), w)))(x);
+    // d/dx[b, ids[b, i]] = w[b, i]
+    const gw = w.arraySync() as number[][][];
+    const got = g.arraySync() as number[][][];
+    for (let b = 0; b < n; b++) for (let i = 0; i < l; i++) expect(got[b][ids[b][i]]).toEqual(gw[b][i]);
+    tf.dispose([x, w, idsT, g]);
+  });
+
+  it('rejects ids of the wrong shape or dtype', () => {
+    const x = tf.zeros([n, l, d]) as tf.Tensor3D;
+    expect(() => permuteTokens(x, tf.zeros([n, l - 1], 'int32') as tf.Tensor2D)).toThrow(/ids must be \[N, L\] = \[2, 5\], got \[2,4\]/);
+    expect(() => permuteTokens(x, tf.zeros([n, l]) as tf.Tensor2D)).toThrow(/ids must be int32, got float32/);
+  });
+
+  it('argsort sorts ascending', () => {
+    const v = tf.tensor2d([[0.5, 0.1, 0.9, 0.3]]);
+    expect(argsort(v).arraySync()).toEqual([[1, 3, 0, 2]]);
+  });
+});

@@ -1,0 +1,15 @@
+/**
+ * @maejs/backend: the bottom floor of maejs. Starts a tfjs backend, registers tfjs-core's
+ * gradients (tfjs-core's Node entry has none), and provides the few ops maejs needs that
+ * some backend lacks, written once for every backend.
+ */
+import { registerTfjsGradients } from './gradients.js';
+
+registerTfjsGradients();
+
+export { registerTfjsGradients } from './gradients.js';
+export { BACKEND_NAMES, BackendUnavailableError, initBackend, listBackends } from './backends.js';
+export type { BackendName, BackendStatus } from './backends.js';
+export { detectEnvironment } from './environment.js';
+export type { Environment } from './environment.js';
+export { argsort, permuteTokens } from './ops.js';

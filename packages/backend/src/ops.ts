@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Ascending argsort along the last axis of a 2-D tensor.
+ * v: [N, L] -> int32 [N, L], v[n, out[n, 0]] is the smallest. (tfjs has no argsort; TopK
+ * of -v gives the same order. No gradient flows through it.)
+ */
+export function argsort(v: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const values = v.dtype === 'float32' ? v : tf.cast(v, 'float32');
+    return tf.topk(tf.neg(values), v.shape[1]).indices as tf.Tensor2D;
+  });
+}
+
+// x: [N, L, D], ids: int32 [N, L] -> [N, L, D] with out[n, i] = x[n, ids[n, i]].
+// A gather on the flattened [N*L, D] with offset indices: batched gather (batchDims 1) is
+// wrong on wasm (tfjs issue 8658) and slow elsewhere.
+function gatherRows(x: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor3D {
+  const [n, l, d] = x.shape;
+  const offsets = tf.reshape(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(l, 'int32')), [n, 1]); // [N, 1]
+  const flatIds = tf.reshape(tf.add(ids, offsets), [-1]); // [N*L]
+  return tf.reshape(tf.gather(tf.reshape(x, [n * l, d]), flatIds, 0), [n, ids.shape[1], d]);
+}
+
+/**
+ * Reorders the tokens of every sample by a permutation: out[n, i] = x[n, ids[n, i]].
+ *
+ * x: [N, L, D], ids: int32 [N, L], each row a permutation of 0..L-1 -> [N, L, D].
+ *
+ * Its gradient is the inverse permutation applied to dy, so it needs no scatter kernel
+ * (wasm has no UnsortedSegmentSum, the kernel tf.gather's gradient uses). This is how MAE
+ * shuffles tokens before masking and restores them in the decoder.
+ */
+export function permuteTokens(x: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor3D {
+  if (x.rank !== 3) throw new Error(`permuteTokens: x must be [N, L, D], got shape [${x.shape}]`);
+  if (ids.rank !== 2 || ids.shape[0] !== x.shape[0] || ids.shape[1] !== x.shape[1]) {
+    throw new Error(`permuteTokens: ids must be [N, L] = [${x.shape[0]}, ${x.shape[1]}], got [${ids.shape}]`);
+  }
+  if (ids.dtype !== 'int32') throw new Error(`permuteTokens: ids must be int32, got ${ids.dtype}`);
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xIn, idsIn, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.GradSaveFunc];
+    save([idsIn]);
+    return {
+      value: gatherRows(xIn, idsIn),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const inverse = argsort(saved[0] as tf.Tensor2D);
+        return [gatherRows(dy as tf.Tensor3D, inverse), tf.zerosLike(saved[0])];
+      },
+    };
+  });
+  return op(x, ids) as tf.Tensor3D;
+}
