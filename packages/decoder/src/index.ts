@@ -1,0 +1,2 @@
+export { MaeDecoder } from './decoder.js';
+export type { MaeDecoderOptions } from './decoder.js';

@@ -1,0 +1,117 @@
+import { checkMaskRatio } from '@maejs/masking';
+
+/** Everything that defines an MAE model. Names follow the official code in camelCase. */
+export interface MaeConfig {
+  /** Image side in pixels (square images). */
+  imgSize: number;
+  /** Patch side in pixels; imgSize must be a multiple. */
+  patchSize: number;
+  /** Image channels (1 gray, 3 RGB, any count). */
+  inChans: number;
+  embedDim: number;
+  depth: number;
+  numHeads: number;
+  decoderEmbedDim: number;
+  decoderDepth: number;
+  decoderNumHeads: number;
+  /** MLP hidden size = trunc(dim * mlpRatio). */
+  mlpRatio: number;
+  /** Normalise each target patch (official norm_pix_loss). */
+  normPixLoss: boolean;
+  /** Fraction of patches removed, in [0, 1). */
+  maskRatio: number;
+  /** LayerNorm epsilon: 1e-6 in the official MAE models (HF ViTMAE uses 1e-12). */
+  layerNormEps: number;
+}
+
+/** Values used for fields a partial config leaves out (the official defaults). */
+export const CONFIG_DEFAULTS: Pick<MaeConfig, 'mlpRatio' | 'normPixLoss' | 'maskRatio' | 'layerNormEps' | 'inChans'> = {
+  inChans: 3,
+  mlpRatio: 4,
+  normPixLoss: false,
+  maskRatio: 0.75,
+  layerNormEps: 1e-6,
+};
+
+const INTEGER_FIELDS = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'decoderEmbedDim', 'decoderDepth', 'decoderNumHeads'] as const;
+const FIELDS = new Set<string>([...INTEGER_FIELDS, 'mlpRatio', 'normPixLoss', 'maskRatio', 'layerNormEps']);
+
+/** Thrown for an invalid MaeConfig; `field` names the offending field. */
+export class MaeConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`MaeConfig.${field} ${message}`);
+    this.name = 'MaeConfigError';
+  }
+}
+
+function fail(field: string, value: unknown, expected: string): never {
+  throw new MaeConfigError(field, `is ${JSON.stringify(value) ?? String(value)}: expected ${expected}`);
+}
+
+/**
+ * Fills defaults and validates every field; throws {@link MaeConfigError} naming the field,
+ * its value and what is allowed. Unknown fields are refused (a typo would otherwise be ignored).
+ */
+export function resolveConfig(partial: Partial<MaeConfig>): Readonly<MaeConfig> {
+  if (partial === null || typeof partial !== 'object') throw new MaeConfigError('(root)', `is ${String(partial)}: expected an object`);
+  for (const key of Object.keys(partial)) {
+    if (!FIELDS.has(key)) throw new MaeConfigError(key, `is not a config field: expected one of ${[...FIELDS].join(', ')}`);
+  }
+  const c = { ...CONFIG_DEFAULTS, ...partial } as MaeConfig;
+  for (const field of INTEGER_FIELDS) {
+    const v = c[field];
+    const min = field === 'depth' || field === 'decoderDepth' ? 0 : 1;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(field, v, min === 0 ? 'an integer >= 0' : 'a positive integer');
+  }
+  if (c.imgSize % c.patchSize !== 0) fail('imgSize', c.imgSize, `a multiple of patchSize ${c.patchSize}`);
+  if (c.embedDim % c.numHeads !== 0) fail('embedDim', c.embedDim, `divisible by numHeads ${c.numHeads}`);
+  if (c.decoderEmbedDim % c.decoderNumHeads !== 0) fail('decoderEmbedDim', c.decoderEmbedDim, `divisible by decoderNumHeads ${c.decoderNumHeads}`);
+  if (c.embedDim % 4 !== 0) fail('embedDim', c.embedDim, 'a multiple of 4 (2-D sin-cos position embedding)');
+  if (c.decoderEmbedDim % 4 !== 0) fail('decoderEmbedDim', c.decoderEmbedDim, 'a multiple of 4 (2-D sin-cos position embedding)');
+  if (typeof c.mlpRatio !== 'number' || !(c.mlpRatio > 0) || !Number.isFinite(c.mlpRatio)) fail('mlpRatio', c.mlpRatio, 'a finite number > 0');
+  if (typeof c.normPixLoss !== 'boolean') fail('normPixLoss', c.normPixLoss, 'true or false');
+  if (c.normPixLoss && c.patchSize * c.patchSize * c.inChans < 2) fail('normPixLoss', c.normPixLoss, 'false when a patch holds a single value');
+  try {
+    checkMaskRatio(c.maskRatio);
+  } catch {
+    fail('maskRatio', c.maskRatio, 'a number in [0, 1)');
+  }
+  if (typeof c.layerNormEps !== 'number' || !(c.layerNormEps > 0)) fail('layerNormEps', c.layerNormEps, 'a number > 0');
+  return Object.freeze(c);
+}
+
+/** Official keyword name -> MaeConfig field (as in models_mae.MaskedAutoencoderViT and main_pretrain). */
+const OFFICIAL_NAMES: Record<string, keyof MaeConfig> = {
+  img_size: 'imgSize',
+  patch_size: 'patchSize',
+  in_chans: 'inChans',
+  embed_dim: 'embedDim',
+  depth: 'depth',
+  num_heads: 'numHeads',
+  decoder_embed_dim: 'decoderEmbedDim',
+  decoder_depth: 'decoderDepth',
+  decoder_num_heads: 'decoderNumHeads',
+  mlp_ratio: 'mlpRatio',
+  norm_pix_loss: 'normPixLoss',
+  mask_ratio: 'maskRatio',
+  layer_norm_eps: 'layerNormEps',
+};
+
+/**
+ * Reads a config written with the official keyword names (`img_size`, `embed_dim`, ...), e.g.
+ * the `config` object of a golden case.json. Keys that are not model settings are ignored;
+ * missing ones take the defaults; the result is validated.
+ */
+export function configFromOfficial(official: Record<string, unknown>): Readonly<MaeConfig> {
+  if (official === null || typeof official !== 'object' || Array.isArray(official)) {
+    throw new MaeConfigError('(root)', `is ${JSON.stringify(official)}: expected a JSON object with official keyword names (img_size, patch_size, ...)`);
+  }
+  const partial: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(OFFICIAL_NAMES)) {
+    if (key in official) partial[field] = official[key];
+  }
+  return resolveConfig(partial as Partial<MaeConfig>);
+}

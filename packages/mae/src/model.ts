@@ -1,0 +1,164 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MaeDecoder } from '@maejs/decoder';
+import { maskedMse } from '@maejs/loss';
+import { checkMaskRatio, randomMasking } from '@maejs/masking';
+import { patchify } from '@maejs/patchify';
+import { ParamRegistry, ViTEncoder } from '@maejs/vit';
+import { resolveConfig, type MaeConfig } from './config.js';
+import { checkStateDict, fromOfficial, officialOrder, toOfficial, type StateTensor } from './state-dict.js';
+
+/** Options of one forward pass. */
+export interface ForwardOptions {
+  /** Overrides config.maskRatio for this pass. */
+  maskRatio?: number;
+  /** [N, L] float32 masking noise (deterministic masking); default uniform noise from `seed`. */
+  noise?: tf.Tensor2D;
+  /** Seed of the default noise. */
+  seed?: number;
+  /** Check that images hold no NaN/Infinity (one small read-back). Default true. */
+  checkFinite?: boolean;
+}
+
+/** Everything one forward pass computes. The caller owns (and disposes) every tensor. */
+export interface MaeOutput {
+  /** Masked MSE on the removed patches. */
+  loss: tf.Scalar;
+  /** [N, L, p*p*C] decoder prediction, original patch order. */
+  pred: tf.Tensor3D;
+  /** [N, L] 0 = kept, 1 = removed. */
+  mask: tf.Tensor2D;
+  /** int32 [N, L] */
+  idsRestore: tf.Tensor2D;
+  /** int32 [N, lenKeep] */
+  idsKeep: tf.Tensor2D;
+  /** [N, 1+lenKeep, D] encoder output after the final norm, cls token first. */
+  latent: tf.Tensor3D;
+}
+
+/** Options of the model constructor. */
+export interface ModelOptions {
+  /** Seed of the random initialisation (official initialize_weights scheme). */
+  seed?: number;
+}
+
+/**
+ * Masked Autoencoder (He et al. 2021) with a ViT encoder, as the official MaskedAutoencoderViT.
+ * Owns its parameters (official state-dict names); call dispose() when done.
+ */
+export class MaskedAutoencoder {
+  readonly config: Readonly<MaeConfig>;
+  readonly params: ParamRegistry;
+  readonly encoder: ViTEncoder;
+  readonly decoder: MaeDecoder;
+  /** Patches per image, L. */
+  readonly numPatches: number;
+  /** Values per patch, p*p*C. */
+  readonly patchDim: number;
+
+  constructor(config: Partial<MaeConfig>, options: ModelOptions = {}) {
+    this.config = resolveConfig(config);
+    const c = this.config;
+    this.params = new ParamRegistry(options.seed ?? 0);
+    this.encoder = new ViTEncoder(this.params, c);
+    this.numPatches = this.encoder.numPatches;
+    this.patchDim = c.patchSize * c.patchSize * c.inChans;
+    this.decoder = new MaeDecoder(this.params, { ...c, numPatches: this.numPatches, patchDim: this.patchDim });
+  }
+
+  /** Validates an image batch: NHWC [N, imgSize, imgSize, inChans] float32, finite. */
+  checkImages(images: tf.Tensor, checkFinite = true): asserts images is tf.Tensor4D {
+    const { imgSize, inChans } = this.config;
+    if (images.rank !== 4) throw new Error(`images must be NHWC [N, ${imgSize}, ${imgSize}, ${inChans}], got rank ${images.rank} shape [${images.shape}]`);
+    const [n, h, w, c] = images.shape;
+    if (n < 1) throw new Error('images: the batch is empty');
+    if (h !== imgSize || w !== imgSize) throw new Error(`images are ${h}x${w}, but the model expects ${imgSize}x${imgSize} (config.imgSize)`);
+    if (c !== inChans) throw new Error(`images have ${c} channels, but the model expects ${inChans} (config.inChans); images are NHWC`);
+    if (images.dtype !== 'float32') throw new Error(`images must be float32, got ${images.dtype}`);
+    if (checkFinite) {
+      const sums = tf.tidy(() => tf.sum(tf.reshape(images, [n, -1]), 1)).dataSync(); // [N], NaN/Inf propagate
+      const bad = Array.from(sums).findIndex((s) => !Number.isFinite(s));
+      if (bad >= 0) throw new Error(`images contain NaN or Infinity (sample ${bad} of the batch)`);
+    }
+  }
+
+  /**
+   * Encoder with masking (official forward_encoder). images: [N, H, W, C] ->
+   * latent [N, 1+lenKeep, D], mask [N, L], idsRestore [N, L], idsKeep [N, lenKeep].
+   */
+  forwardEncoder(images: tf.Tensor4D, options: ForwardOptions = {}) {
+    const maskRatio = options.maskRatio ?? this.config.maskRatio;
+    checkMaskRatio(maskRatio);
+    this.checkImages(images, options.checkFinite ?? true);
+    return tf.tidy(() => {
+      const tokens = this.encoder.embed(images); // [N, L, D]
+      const { kept, mask, idsRestore, idsKeep } = randomMasking(tokens, maskRatio, options.noise, options.seed);
+      const latent = this.encoder.encodeTokens(kept); // [N, 1+lenKeep, D]
+      return { latent, mask, idsRestore, idsKeep };
+    });
+  }
+
+  /** Full MAE forward: encoder, decoder and loss. images: [N, H, W, C]. */
+  forward(images: tf.Tensor4D, options: ForwardOptions = {}): MaeOutput {
+    const encoded = this.forwardEncoder(images, options);
+    return tf.tidy(() => {
+      const pred = this.decoder.apply(encoded.latent, encoded.idsRestore); // [N, L, p*p*C]
+      const target = patchify(images, this.config.patchSize); // [N, L, p*p*C]
+      const loss = maskedMse(pred, target, encoded.mask, { normPixLoss: this.config.normPixLoss });
+      return { loss, pred, ...encoded };
+    });
+  }
+
+  /** Only the loss, for optimizer.minimize / tf.variableGrads. Must run inside a tape (no tidy of its own needed). */
+  loss(images: tf.Tensor4D, options: ForwardOptions = {}): tf.Scalar {
+    const out = this.forward(images, options);
+    tf.dispose([out.pred, out.mask, out.idsRestore, out.idsKeep, out.latent]);
+    return out.loss;
+  }
+
+  /**
+   * Encoder features on unmasked images: 'cls' -> [N, D] cls token; 'mean' -> [N, D] mean of
+   * the patch tokens (the official global_pool variant).
+   */
+  features(images: tf.Tensor4D, pooling: 'cls' | 'mean' = 'cls'): tf.Tensor2D {
+    this.checkImages(images);
+    return tf.tidy(() => {
+      const tokens = this.encoder.apply(images); // [N, 1+L, D]
+      const [n, t, d] = tokens.shape;
+      if (pooling === 'cls') return tf.reshape(tf.slice(tokens, [0, 0, 0], [n, 1, d]), [n, d]) as tf.Tensor2D;
+      return tf.mean(tf.slice(tokens, [0, 1, 0], [n, t - 1, d]), 1) as tf.Tensor2D;
+    });
+  }
+
+  /** Trainable variables by official name (pos embeddings are fixed and left out). */
+  trainableVariables(): Map<string, tf.Variable> {
+    return this.params.trainable();
+  }
+
+  /** Parameters in the official layout and order (PyTorch state_dict). */
+  async stateDict(): Promise<Map<string, StateTensor>> {
+    const out = new Map<string, StateTensor>();
+    for (const [name, param] of officialOrder(this.params)) {
+      const t = toOfficial(param, param.variable);
+      out.set(name, { shape: t.shape, data: (await t.data()) as Float32Array });
+      t.dispose();
+    }
+    return out;
+  }
+
+  /**
+   * Loads an official-layout state dict. Every key must be present with the official shape;
+   * otherwise nothing is changed and one StateDictMismatchError lists all problems.
+   */
+  loadStateDict(entries: Map<string, StateTensor>): void {
+    checkStateDict(this.params, entries);
+    for (const [name, param] of this.params.entries()) {
+      const { shape, data } = entries.get(name)!;
+      tf.tidy(() => param.variable.assign(fromOfficial(param, tf.tensor(data, shape, 'float32'))));
+    }
+  }
+
+  /** Frees every parameter. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { argsort, permuteTokens } from '@maejs/backend';
+
+/** Result of {@link randomMasking}. All tensors are new; the caller owns them. */
+export interface MaskingResult {
+  /** [N, lenKeep, D] the visible tokens, in ascending-noise order. */
+  kept: tf.Tensor3D;
+  /** [N, L] float32, 0 = kept, 1 = removed, in the original token order. */
+  mask: tf.Tensor2D;
+  /** int32 [N, L] position of each original token in the shuffled order (argsort of idsShuffle). */
+  idsRestore: tf.Tensor2D;
+  /** int32 [N, lenKeep] original indices of the kept tokens. */
+  idsKeep: tf.Tensor2D;
+}
+
+/** Number of tokens kept: floor(L * (1 - maskRatio)), as the official `int(L * (1 - mask_ratio))`. */
+export function lenKeep(numTokens: number, maskRatio: number): number {
+  return Math.floor(numTokens * (1 - maskRatio));
+}
+
+/** Checks maskRatio is a number in [0, 1). */
+export function checkMaskRatio(maskRatio: number, where = 'maskRatio'): void {
+  if (typeof maskRatio !== 'number' || !Number.isFinite(maskRatio) || maskRatio < 0 || maskRatio >= 1) {
+    throw new Error(`${where} must be a number in [0, 1), got ${String(maskRatio)}`);
+  }
+}
+
+/**
+ * Per-sample random masking by argsort of noise, as the official `random_masking`.
+ *
+ * x: [N, L, D]; noise: optional [N, L] float32 (default uniform [0, 1), seeded by `seed`).
+ * Tokens with the smallest noise are kept: idsShuffle = argsort(noise), idsRestore =
+ * argsort(idsShuffle), idsKeep = idsShuffle[:, :lenKeep], lenKeep = floor(L*(1-maskRatio)).
+ */
+export function randomMasking(x: tf.Tensor3D, maskRatio: number, noise?: tf.Tensor2D, seed?: number): MaskingResult {
+  if (x.rank !== 3) throw new Error(`randomMasking: x must be [N, L, D], got shape [${x.shape}]`);
+  checkMaskRatio(maskRatio);
+  const [n, l, d] = x.shape;
+  if (noise !== undefined && (noise.rank !== 2 || noise.shape[0] !== n || noise.shape[1] !== l)) {
+    throw new Error(`randomMasking: noise must be [N, L] = [${n}, ${l}], got [${noise.shape}]`);
+  }
+  const keep = lenKeep(l, maskRatio);
+  return tf.tidy(() => {
+    const u = noise ?? (tf.randomUniform([n, l], 0, 1, 'float32', seed) as tf.Tensor2D); // [N, L]
+    const idsShuffle = argsort(u); // [N, L]
+    const idsRestore = argsort(idsShuffle); // [N, L]
+    const shuffled = permuteTokens(x, idsShuffle); // [N, L, D]
+    const kept = tf.slice(shuffled, [0, 0, 0], [n, keep, d]) as tf.Tensor3D; // [N, lenKeep, D]
+    const idsKeep = tf.slice(idsShuffle, [0, 0], [n, keep]) as tf.Tensor2D; // [N, lenKeep]
+    // A token is removed iff its place in the shuffled order is at or past lenKeep.
+    const mask = tf.cast(tf.greaterEqual(idsRestore, tf.scalar(keep, 'int32')), 'float32') as tf.Tensor2D; // [N, L]
+    return { kept, mask, idsRestore, idsKeep };
+  });
+}

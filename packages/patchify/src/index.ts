@@ -1,0 +1,2 @@
+export { patchify, unpatchify } from './patchify.js';
+export type { PatchGrid } from './patchify.js';

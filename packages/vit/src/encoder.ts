@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { patchify } from '@maejs/patchify';
+import { Block, LayerNorm, Linear } from './layers.js';
+import { ParamRegistry, xavierUniform } from './params.js';
+import { sincosPosEmbed2d } from './pos-embed.js';
+
+/** Sizes of a ViT encoder (a subset of MaeConfig; see @maejs/mae for validation). */
+export interface ViTEncoderOptions {
+  imgSize: number;
+  patchSize: number;
+  inChans: number;
+  embedDim: number;
+  depth: number;
+  numHeads: number;
+  mlpRatio: number;
+  layerNormEps: number;
+}
+
+/**
+ * Patch embedding as a matMul: patchify(x) [N, L, p*p*C] times [p*p*C, D] plus bias. It is the
+ * official Conv2d(C, D, kernel p, stride p) with its weight [D, C, p, p] permuted to (p, q, c).
+ */
+export class PatchEmbed {
+  readonly weight: tf.Variable; // [p*p*C, D]
+  readonly bias: tf.Variable; // [D]
+
+  constructor(
+    params: ParamRegistry,
+    readonly patchSize: number,
+    readonly inChans: number,
+    readonly embedDim: number,
+  ) {
+    const patchDim = patchSize * patchSize * inChans;
+    this.weight = params.add('patch_embed.proj.weight', xavierUniform([patchDim, embedDim], params.nextSeed()), 'patch-conv', true, { patchSize, channels: inChans });
+    this.bias = params.add('patch_embed.proj.bias', tf.zeros([embedDim]));
+  }
+
+  /** imgs: [N, H, W, C] -> [N, L, D] */
+  apply(imgs: tf.Tensor4D): tf.Tensor3D {
+    const patches = patchify(imgs, this.patchSize); // [N, L, p*p*C]
+    const [n, l, k] = patches.shape;
+    const flat = tf.add(tf.matMul(tf.reshape(patches, [n * l, k]), this.weight), this.bias); // [N*L, D]
+    return tf.reshape(flat, [n, l, this.embedDim]);
+  }
+}
+
+/** Normal init with std 0.02, as torch.nn.init.normal_(std=.02) on the cls and mask tokens. */
+export function tokenInit(shape: number[], seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 0.02, 'float32', seed);
+}
+
+/**
+ * The ViT encoder of MAE: patch embedding, fixed 2-D sin-cos position embedding, cls token,
+ * pre-norm blocks and a final LayerNorm. Masking happens between the position embedding and
+ * the cls token (see {@link ViTEncoder.embed} and {@link ViTEncoder.encodeTokens}).
+ */
+export class ViTEncoder {
+  readonly patchEmbed: PatchEmbed;
+  readonly clsToken: tf.Variable; // [1, 1, D]
+  readonly posEmbed: tf.Variable; // [1, 1+L, D], fixed
+  readonly blocks: Block[];
+  readonly norm: LayerNorm;
+  readonly numPatches: number;
+
+  constructor(
+    params: ParamRegistry,
+    readonly options: ViTEncoderOptions,
+  ) {
+    const o = options;
+    const grid = o.imgSize / o.patchSize;
+    this.numPatches = grid * grid;
+    // Definition order follows the official state dict: cls_token, pos_embed, (mask_token), patch_embed, blocks, norm.
+    this.clsToken = params.add('cls_token', tokenInit([1, 1, o.embedDim], params.nextSeed()));
+    this.posEmbed = params.add('pos_embed', tf.tensor3d(sincosPosEmbed2d(o.embedDim, grid, true), [1, 1 + this.numPatches, o.embedDim]), 'plain', false);
+    this.patchEmbed = new PatchEmbed(params, o.patchSize, o.inChans, o.embedDim);
+    this.blocks = Array.from({ length: o.depth }, (_, i) => new Block(params, `blocks.${i}`, { dim: o.embedDim, numHeads: o.numHeads, mlpRatio: o.mlpRatio, layerNormEps: o.layerNormEps }));
+    this.norm = new LayerNorm(params, 'norm', o.embedDim, o.layerNormEps);
+  }
+
+  /** Patch tokens with position embedding, before masking. imgs: [N, H, W, C] -> [N, L, D] */
+  embed(imgs: tf.Tensor4D): tf.Tensor3D {
+    const tokens = this.patchEmbed.apply(imgs); // [N, L, D]
+    const patchPos = tf.slice(this.posEmbed, [0, 1, 0], [1, this.numPatches, this.options.embedDim]); // [1, L, D]
+    return tf.add(tokens, patchPos) as tf.Tensor3D;
+  }
+
+  /**
+   * Prepends the cls token (plus pos_embed[0]) and runs the blocks and final norm.
+   * x: [N, T, D] (visible tokens) -> [N, 1+T, D].
+   */
+  encodeTokens(x: tf.Tensor3D): tf.Tensor3D {
+    const [n, , d] = x.shape;
+    const clsPos = tf.slice(this.posEmbed, [0, 0, 0], [1, 1, d]); // [1, 1, D]
+    const cls = tf.broadcastTo(tf.add(this.clsToken, clsPos), [n, 1, d]); // [N, 1, D]
+    let h: tf.Tensor = tf.concat([cls, x], 1); // [N, 1+T, D]
+    for (const block of this.blocks) h = block.apply(h);
+    return this.norm.apply(h) as tf.Tensor3D;
+  }
+
+  /** Encoder on all patches, no masking (features for downstream tasks). imgs: [N, H, W, C] -> [N, 1+L, D] */
+  apply(imgs: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => this.encodeTokens(this.embed(imgs)));
+  }
+}

@@ -1,0 +1,7 @@
+export { Attention, Block, gelu, LayerNorm, Linear, Mlp } from './layers.js';
+export type { BlockOptions } from './layers.js';
+export { PatchEmbed, tokenInit, ViTEncoder } from './encoder.js';
+export type { ViTEncoderOptions } from './encoder.js';
+export { ParamRegistry, xavierUniform } from './params.js';
+export type { Param, ParamLayout } from './params.js';
+export { sincosPosEmbed2d } from './pos-embed.js';

@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ParamRegistry, xavierUniform } from './params.js';
+
+/**
+ * Fully connected layer y = x W + b. x: [..., in] -> [..., out]. The weight is kept [in, out]
+ * (the PyTorch [out, in] transposed) so the product is a plain 2-D matMul, the fast path on
+ * every tfjs backend.
+ */
+export class Linear {
+  readonly weight: tf.Variable; // [in, out]
+  readonly bias: tf.Variable; // [out]
+
+  constructor(
+    params: ParamRegistry,
+    name: string,
+    readonly inDim: number,
+    readonly outDim: number,
+  ) {
+    this.weight = params.add(`${name}.weight`, xavierUniform([inDim, outDim], params.nextSeed()), 'linear');
+    this.bias = params.add(`${name}.bias`, tf.zeros([outDim]));
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    const lead = x.shape.slice(0, -1);
+    const rows = tf.reshape(x, [-1, this.inDim]); // [M, in]
+    const y = tf.add(tf.matMul(rows, this.weight), this.bias); // [M, out]
+    return tf.reshape(y, [...lead, this.outDim]);
+  }
+}
+
+/** LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. x: [..., D] -> [..., D]. */
+export class LayerNorm {
+  readonly weight: tf.Variable; // [D]
+  readonly bias: tf.Variable; // [D]
+
+  constructor(
+    params: ParamRegistry,
+    name: string,
+    dim: number,
+    readonly eps: number,
+  ) {
+    this.weight = params.add(`${name}.weight`, tf.ones([dim]));
+    this.bias = params.add(`${name}.bias`, tf.zeros([dim]));
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    const mean = tf.mean(x, -1, true);
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), -1, true);
+    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
+    return tf.add(tf.mul(normed, this.weight), this.bias);
+  }
+}
+
+/** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU() (not the tanh approximation). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+/**
+ * Multi-head self-attention with a fused qkv projection (timm 0.3.2 `Attention`, qkv_bias).
+ * x: [B, T, D] -> [B, T, D]. The qkv output is [q | k | v]; each splits into heads of
+ * contiguous features; scores are (q k^T) * headDim^-0.5.
+ */
+export class Attention {
+  readonly qkv: Linear;
+  readonly proj: Linear;
+  readonly headDim: number;
+  readonly scale: number;
+
+  constructor(
+    params: ParamRegistry,
+    name: string,
+    readonly dim: number,
+    readonly numHeads: number,
+  ) {
+    this.headDim = dim / numHeads;
+    this.scale = this.headDim ** -0.5;
+    this.qkv = new Linear(params, `${name}.qkv`, dim, 3 * dim);
+    this.proj = new Linear(params, `${name}.proj`, dim, dim);
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    const [b, t] = x.shape;
+    const toHeads = (part: tf.Tensor) => tf.transpose(tf.reshape(part, [b, t, this.numHeads, this.headDim]), [0, 2, 1, 3]); // [B, H, T, hd]
+    const [q, k, v] = tf.split(this.qkv.apply(x), 3, -1).map(toHeads);
+    const scores = tf.mul(tf.matMul(q, k, false, true), this.scale); // [B, H, T, T]
+    const context = tf.matMul(tf.softmax(scores), v); // [B, H, T, hd]
+    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, this.dim]); // [B, T, D]
+    return this.proj.apply(merged);
+  }
+}
+
+/** Two-layer MLP with exact GELU. x: [..., D] -> [..., D]. */
+export class Mlp {
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(params: ParamRegistry, name: string, dim: number, hidden: number) {
+    this.fc1 = new Linear(params, `${name}.fc1`, dim, hidden);
+    this.fc2 = new Linear(params, `${name}.fc2`, hidden, dim);
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return this.fc2.apply(gelu(this.fc1.apply(x)));
+  }
+}
+
+/** Sizes of one transformer block. */
+export interface BlockOptions {
+  dim: number;
+  numHeads: number;
+  mlpRatio: number;
+  layerNormEps: number;
+}
+
+/** Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)). x: [B, T, D] -> [B, T, D]. */
+export class Block {
+  readonly norm1: LayerNorm;
+  readonly attn: Attention;
+  readonly norm2: LayerNorm;
+  readonly mlp: Mlp;
+
+  constructor(params: ParamRegistry, name: string, o: BlockOptions) {
+    this.norm1 = new LayerNorm(params, `${name}.norm1`, o.dim, o.layerNormEps);
+    this.attn = new Attention(params, `${name}.attn`, o.dim, o.numHeads);
+    this.norm2 = new LayerNorm(params, `${name}.norm2`, o.dim, o.layerNormEps);
+    this.mlp = new Mlp(params, `${name}.mlp`, o.dim, Math.trunc(o.dim * o.mlpRatio));
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    const h = tf.add(x, this.attn.apply(this.norm1.apply(x)));
+    return tf.add(h, this.mlp.apply(this.norm2.apply(h)));
+  }
+}
