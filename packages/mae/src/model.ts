@@ -75,7 +75,9 @@ export class MaskedAutoencoder {
     if (c !== inChans) throw new Error(`images have ${c} channels, but the model expects ${inChans} (config.inChans); images are NHWC`);
     if (images.dtype !== 'float32') throw new Error(`images must be float32, got ${images.dtype}`);
     if (checkFinite) {
-      const sums = tf.tidy(() => tf.sum(tf.reshape(images, [n, -1]), 1)).dataSync(); // [N], NaN/Inf propagate
+      const perSample = tf.tidy(() => tf.sum(tf.reshape(images, [n, -1]), 1)); // [N], NaN/Inf propagate
+      const sums = perSample.dataSync();
+      perSample.dispose();
       const bad = Array.from(sums).findIndex((s) => !Number.isFinite(s));
       if (bad >= 0) throw new Error(`images contain NaN or Infinity (sample ${bad} of the batch)`);
     }
