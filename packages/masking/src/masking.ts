@@ -47,8 +47,11 @@ export function randomMasking(x: tf.Tensor3D, maskRatio: number, noise?: tf.Tens
     const shuffled = permuteTokens(x, idsShuffle); // [N, L, D]
     const kept = tf.slice(shuffled, [0, 0, 0], [n, keep, d]) as tf.Tensor3D; // [N, lenKeep, D]
     const idsKeep = tf.slice(idsShuffle, [0, 0], [n, keep]) as tf.Tensor2D; // [N, lenKeep]
-    // A token is removed iff its place in the shuffled order is at or past lenKeep.
-    const mask = tf.cast(tf.greaterEqual(idsRestore, tf.scalar(keep, 'int32')), 'float32') as tf.Tensor2D; // [N, L]
+    // A token is removed iff its place in the shuffled order is at or past lenKeep: for integer
+    // places, clip(place - (lenKeep - 1), 0, 1) is 0 before lenKeep and 1 from it. (Not a cast of
+    // a bool: on the cpu backend that returns the bool's Uint8Array as "float32" data.)
+    const places = tf.cast(idsRestore, 'float32');
+    const mask = tf.clipByValue(tf.sub(places, keep - 1), 0, 1) as tf.Tensor2D; // [N, L]
     return { kept, mask, idsRestore, idsKeep };
   });
 }

@@ -63,9 +63,9 @@ export function decodeElements(bytes: Uint8Array, dtype: SourceDtype, source: st
   const count = bytes.length / ITEM_SIZE[dtype];
   switch (dtype) {
     case 'float32':
-      return LITTLE_ENDIAN_HOST ? new Float32Array(bytes.slice().buffer) : readFloat32(bytes, count);
+      return LITTLE_ENDIAN_HOST ? new Float32Array(copyOf(bytes).buffer) : readFloat32(bytes, count);
     case 'int32':
-      return LITTLE_ENDIAN_HOST ? new Int32Array(bytes.slice().buffer) : readInt32(bytes, count);
+      return LITTLE_ENDIAN_HOST ? new Int32Array(copyOf(bytes).buffer) : readInt32(bytes, count);
     case 'float16':
       return decodeFloat16(bytes, count);
     case 'bfloat16':
@@ -77,7 +77,7 @@ export function decodeElements(bytes: Uint8Array, dtype: SourceDtype, source: st
     case 'int16':
       return Int32Array.from(new Int16Array(copyAligned(bytes, 2)));
     case 'int8':
-      return Int32Array.from(new Int8Array(bytes.slice().buffer));
+      return Int32Array.from(new Int8Array(copyOf(bytes).buffer));
     case 'uint8':
       return Int32Array.from(bytes);
     case 'bool':
@@ -85,9 +85,17 @@ export function decodeElements(bytes: Uint8Array, dtype: SourceDtype, source: st
   }
 }
 
+/**
+ * A copy of `bytes` in a fresh, exactly sized buffer. (Node's Buffer#slice returns a view, not
+ * a copy, so `buffer.slice().buffer` would be the whole pool: use the Uint8Array method.)
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
+}
+
 /** Copy of bytes in a fresh buffer, byte-swapped per `itemSize` group on big-endian hosts. */
 function copyAligned(bytes: Uint8Array, itemSize: number): ArrayBuffer {
-  const copy = bytes.slice();
+  const copy = copyOf(bytes);
   if (!LITTLE_ENDIAN_HOST) {
     for (let i = 0; i < copy.length; i += itemSize) copy.subarray(i, i + itemSize).reverse();
   }

@@ -29,26 +29,32 @@ export function maxViewIndex(offset: number, shape: readonly number[], strides: 
 }
 
 /**
- * Copies the view of `src` with the given shape, non-negative strides and offset into a new
- * contiguous row-major array: out[i0, ..., ik] = src[offset + sum(i_d * strides[d])].
- * The caller must have checked maxViewIndex(...) < src.length. shape, strides: [rank].
+ * Copies the elements of a strided view into contiguous row-major order, working on raw element
+ * bytes so the cost is proportional to the view (not to the storage span it covers):
+ * out element [i0, ..., ik] = storage element offset + sum(i_d * strides[d]), each `itemSize` bytes.
+ * The caller must have checked maxViewIndex(...) < storage length. shape, strides: [rank].
  */
-export function gatherStrided<T extends Float32Array | Int32Array>(src: T, shape: readonly number[], strides: readonly number[], offset: number): T {
+export function gatherStridedBytes(
+  bytes: Uint8Array,
+  itemSize: number,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): Uint8Array {
   const numel = shape.reduce((a, b) => a * b, 1);
-  const out = new (src.constructor as new (n: number) => T)(numel);
+  const out = new Uint8Array(numel * itemSize);
   if (numel === 0) return out;
-  const rank = shape.length;
-  if (rank === 0) {
-    out[0] = src[offset];
-    return out;
-  }
-  const last = rank - 1;
+  if (shape.length === 0) return bytes.slice(offset * itemSize, (offset + 1) * itemSize);
+  const last = shape.length - 1;
   const innerSize = shape[last];
-  const innerStride = strides[last];
-  const index = new Array<number>(rank).fill(0); // position in the outer dims (last one unused)
+  const innerStep = strides[last] * itemSize;
+  const index = new Array<number>(shape.length).fill(0); // odometer over the outer dims (last one unused)
   let base = offset;
-  for (let o = 0; o < numel; o += innerSize) {
-    for (let i = 0, s = base; i < innerSize; i++, s += innerStride) out[o + i] = src[s];
+  let o = 0;
+  for (let done = 0; done < numel; done += innerSize) {
+    for (let i = 0, at = base * itemSize; i < innerSize; i++, at += innerStep) {
+      for (let b = 0; b < itemSize; b++) out[o++] = bytes[at + b];
+    }
     base = advanceOuterIndex(index, shape, strides, base, last);
   }
   return out;

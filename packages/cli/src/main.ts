@@ -1,0 +1,40 @@
+/** The `mae` command: dispatch to subcommands. */
+import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from './args.js';
+import { backendsCommand } from './commands/backends.js';
+import { demoCommand } from './commands/demo.js';
+import { forwardCommand } from './commands/forward.js';
+
+const COMMANDS: Record<string, { summary: string; run: (argv: string[], log: (line: string) => void) => Promise<void> }> = {
+  demo: { summary: 'parity check on the golden case (when present) and a short training run on the built-in sample', run: demoCommand },
+  forward: { summary: 'one MAE forward pass: --weights --config --images [--noise] --out', run: forwardCommand },
+  backends: { summary: 'which tfjs backends start here, and why the others do not', run: backendsCommand },
+};
+
+function usage(): string {
+  return `usage: mae <command> [--flags]\n\n${Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+    .join('\n')}`;
+}
+
+/** Runs one command line; returns the exit code. */
+export async function main(argv: string[], log: (line: string) => void = console.log): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === 'help') {
+    log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`mae: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  tf.enableProdMode();
+  try {
+    await command.run(rest, log);
+    return 0;
+  } catch (error) {
+    console.error(`mae ${name}: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,60 @@
+// Packs every published @maejs package with `npm pack`, installs the tarballs into an empty
+// project (with tfjs-core and the wasm backend from the registry), and runs a real forward pass
+// through the public entry points, in Node ESM and CommonJS. Proves the packages work as users
+// get them: exports, types, files lists and dependencies.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const packagesDir = join(root, 'packages');
+const published = readdirSync(packagesDir)
+  .map((d) => ({ dir: join(packagesDir, d), pkg: JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')) }))
+  .filter(({ pkg }) => !pkg.private);
+
+const work = mkdtempSync(join(tmpdir(), 'maejs-pack-'));
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+try {
+  const tarballs = published.map(({ dir }) => {
+    const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], dir));
+    const files = info.files.map((f) => f.path);
+    if (files.some((f) => f.includes('.test.'))) throw new Error(`${info.name}: the tarball ships test files`);
+    if (!files.includes('README.md')) throw new Error(`${info.name}: the tarball has no README.md`);
+    return join(work, info.filename);
+  });
+  const app = join(work, 'app');
+  run('mkdir', ['-p', app], work);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, type: 'module' }));
+  const core = JSON.parse(readFileSync(join(root, 'node_modules/@tensorflow/tfjs-core/package.json'), 'utf8')).version;
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, `@tensorflow/tfjs-core@${core}`, `@tensorflow/tfjs-backend-wasm@${core}`], app);
+  writeFileSync(
+    join(app, 'check.mjs'),
+    `import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@maejs/backend';
+import { MaskedAutoencoder } from '@maejs/mae';
+import { patchify } from '@maejs/patchify';
+import { randomMasking } from '@maejs/masking';
+import { maskedMse } from '@maejs/loss';
+import { ViTEncoder } from '@maejs/vit';
+import { MaeDecoder } from '@maejs/decoder';
+import { parseNpy, encodeNpy } from '@maejs/weights';
+import { main } from '@maejs/cli';
+for (const f of [patchify, randomMasking, maskedMse, ViTEncoder, MaeDecoder, parseNpy, encodeNpy, main]) if (typeof f !== 'function') throw new Error('missing export');
+tf.enableProdMode();
+console.log('backend', await initBackend('auto'));
+const model = new MaskedAutoencoder({ imgSize: 8, patchSize: 4, inChans: 1, embedDim: 16, depth: 1, numHeads: 2, decoderEmbedDim: 8, decoderDepth: 1, decoderNumHeads: 2 });
+const { value, grads } = tf.variableGrads(() => model.loss(tf.randomNormal([2, 8, 8, 1])), [...model.trainableVariables().values()]);
+const loss = value.dataSync()[0];
+if (!Number.isFinite(loss) || Object.keys(grads).length !== model.trainableVariables().size) throw new Error('forward/backward failed');
+console.log('ESM import, forward and backward OK, loss', loss.toFixed(4));
+`,
+  );
+  console.log(run('node', ['check.mjs'], app).trim());
+  writeFileSync(join(app, 'check.cjs'), "const { resolveConfig } = require('@maejs/mae');\nconsole.log('CommonJS require OK, embedDim', resolveConfig({ imgSize: 8, patchSize: 4, embedDim: 16, depth: 1, numHeads: 2, decoderEmbedDim: 8, decoderDepth: 1, decoderNumHeads: 2 }).embedDim);\n");
+  console.log(run('node', ['check.cjs'], app).trim());
+  console.log(run('npx', ['--no-install', 'mae', 'backends'], app).trim());
+  console.log(`pack-check: ${tarballs.length} packages packed, installed and imported in an empty project`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
