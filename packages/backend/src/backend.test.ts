@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { argsort, initBackend, listBackends, permuteTokens, registerTfjsGradients } from './index';
-import { describeEachBackend } from '../../../testing/backends';
+import { argsort, initBackend, listBackends, permuteTokens, registerTfjsGradients } from './index.js';
+import { describeEachBackend } from '../../../testing/backends.js';
 
 describe('initBackend', () => {
   it('starts cpu and wasm by name and reports the active one', async () => {

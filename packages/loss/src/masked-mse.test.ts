@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maskedMse, normalizePatches } from './index';
-import { describeEachBackend } from '../../../testing/backends';
+import { maskedMse, normalizePatches } from './index.js';
+import { describeEachBackend } from '../../../testing/backends.js';
 
 describeEachBackend('maskedMse', () => {
   it('averages per-patch MSE over removed patches only', () => {

@@ -1,4 +1,4 @@
-import { configFromOfficial, maeTiny28, maeVitBasePatch16, maeVitHugePatch14, preset, PRESETS, resolveConfig } from './index';
+import { configFromOfficial, maeTiny28, maeVitBasePatch16, maeVitHugePatch14, preset, PRESETS, resolveConfig } from './index.js';
 
 const tiny = { imgSize: 28, patchSize: 4, inChans: 1, embedDim: 64, depth: 2, numHeads: 4, decoderEmbedDim: 32, decoderDepth: 1, decoderNumHeads: 4 };
 

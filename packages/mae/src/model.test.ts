@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MaskedAutoencoder, StateDictMismatchError } from './index';
-import { describeEachBackend } from '../../../testing/backends';
+import { MaskedAutoencoder, StateDictMismatchError } from './index.js';
+import { describeEachBackend } from '../../../testing/backends.js';
 
 const tiny = { imgSize: 8, patchSize: 4, inChans: 2, embedDim: 16, depth: 1, numHeads: 2, decoderEmbedDim: 8, decoderDepth: 1, decoderNumHeads: 2 };
 

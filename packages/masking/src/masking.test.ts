@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { lenKeep, randomMasking } from './index';
-import { describeEachBackend } from '../../../testing/backends';
+import { lenKeep, randomMasking } from './index.js';
+import { describeEachBackend } from '../../../testing/backends.js';
 
 describeEachBackend('randomMasking', () => {
   it('keeps the lowest-noise tokens in ascending-noise order', () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { configFromOfficial, type MaeConfig, type StateTensor } from '@maejs/mae';
 import { parseNpy, parseSafetensors, stateDictFromPth, type TensorRecord } from '@maejs/weights';
-import { goldenFile } from '../../../testing/golden';
+import { goldenFile } from '../../../testing/golden.js';
 
 export const CASE = 'tiny-gray';
 

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MaskedAutoencoder, toOfficial } from '@maejs/mae';
 import { patchify } from '@maejs/patchify';
 import { parseSafetensors } from '@maejs/weights';
-import { describeEachBackend, expectClose } from '../../../testing/backends';
-import { goldenFile } from '../../../testing/golden';
-import { CASE, goldenImages, goldenNoise, npy, readCase, stateFromPth, stateFromSafetensors } from './golden';
+import { describeEachBackend, expectClose } from '../../../testing/backends.js';
+import { goldenFile } from '../../../testing/golden.js';
+import { CASE, goldenImages, goldenNoise, npy, readCase, stateFromPth, stateFromSafetensors } from './golden.js';
 
 // Golden README tolerances (float32).
 const LOSS_RTOL = 1e-5;

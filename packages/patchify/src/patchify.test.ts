@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { patchify, unpatchify } from './index';
-import { describeEachBackend } from '../../../testing/backends';
+import { patchify, unpatchify } from './index.js';
+import { describeEachBackend } from '../../../testing/backends.js';
 
 describeEachBackend('patchify', () => {
   it('uses the (row, col, channel) layout inside a patch, patches row-major', () => {

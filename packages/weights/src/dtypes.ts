@@ -86,11 +86,12 @@ export function decodeElements(bytes: Uint8Array, dtype: SourceDtype, source: st
 }
 
 /**
- * A copy of `bytes` in a fresh, exactly sized buffer. (Node's Buffer#slice returns a view, not
- * a copy, so `buffer.slice().buffer` would be the whole pool: use the Uint8Array method.)
+ * A copy of `bytes` in a fresh, exactly sized ArrayBuffer. (Node's Buffer#slice returns a view,
+ * not a copy, so `buffer.slice().buffer` could be the whole shared pool; the Uint8Array
+ * constructor always copies into a new plain Uint8Array.)
  */
-function copyOf(bytes: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(bytes);
+export function copyOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
 }
 
 /** Copy of bytes in a fresh buffer, byte-swapped per `itemSize` group on big-endian hosts. */

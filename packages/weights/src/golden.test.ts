@@ -82,4 +82,23 @@ describe('golden tiny-gray', () => {
     expectSameTensors(parseSafetensors(encoded, 'encoded').tensors, parsed.tensors);
     expect(Buffer.from(encoded).equals(Buffer.from(bytes))).toBe(true);
   });
+
+  it('accepts Node Buffers that are views into a larger (pooled) memory block', () => {
+    /** The same bytes as a Buffer at byte offset 3 of a bigger allocation (Buffer#slice would not copy). */
+    const asOffsetBuffer = (bytes: Uint8Array): Buffer => {
+      const block = Buffer.alloc(bytes.length + 8, 0xee);
+      block.set(bytes, 3);
+      return block.subarray(3, 3 + bytes.length);
+    };
+    for (const file of ['inputs.npy', 'ids_restore.npy']) {
+      const expected = parseNpy(read(file), file);
+      const actual = parseNpy(asOffsetBuffer(read(file)), file);
+      expect(actual.shape).toEqual(expected.shape);
+      expect(bits(actual.data).equals(bits(expected.data))).toBe(true);
+    }
+    const pooled = parseNpy(Buffer.from(read('ids_restore.npy')), 'ids_restore.npy'); // small: from the shared pool
+    expect(bits(pooled.data).equals(bits(parseNpy(read('ids_restore.npy')).data))).toBe(true);
+    expectSameTensors(parseSafetensors(asOffsetBuffer(read('state_dict.safetensors'))).tensors, fromSafetensors.tensors);
+    expectSameTensors(stateDictFromPth(asOffsetBuffer(read('state_dict.pth'))).tensors, fromPth.tensors);
+  });
 });

@@ -10,3 +10,4 @@ export { PickledTensor, PickleGlobal, PickleStorage, isPickledTensor, type Pickl
 export { unpickle, UNPICKLE_LIMITS, type PickleHooks } from './unpickle.js';
 export { ALLOWED_TORCH_GLOBALS, TorchPickleHooks, type TorchArchive } from './torch-pickle.js';
 export { readStoredZip, crc32, type ZipEntry, type ZipReadOptions } from './zip.js';
+export { detectCheckpointFormat, parseStateDict, type CheckpointFormat } from './state-dict-file.js';

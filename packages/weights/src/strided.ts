@@ -44,7 +44,10 @@ export function gatherStridedBytes(
   const numel = shape.reduce((a, b) => a * b, 1);
   const out = new Uint8Array(numel * itemSize);
   if (numel === 0) return out;
-  if (shape.length === 0) return bytes.slice(offset * itemSize, (offset + 1) * itemSize);
+  if (shape.length === 0) {
+    out.set(bytes.subarray(offset * itemSize, (offset + 1) * itemSize));
+    return out;
+  }
   const last = shape.length - 1;
   const innerSize = shape[last];
   const innerStep = strides[last] * itemSize;

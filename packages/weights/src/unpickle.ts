@@ -8,6 +8,7 @@
  * memo size all have limits ({@link UNPICKLE_LIMITS}) that end in a WeightsFormatError.
  */
 import { readU64, requireRange, utf8, viewOf } from './bytes.js';
+import { copyOf } from './dtypes.js';
 import type { PickleValue } from './pickle-value.js';
 import { WeightsFormatError } from './tensor-record.js';
 
@@ -324,9 +325,9 @@ class Unpickler {
       case 0x58: return this.push(this.text(this.u32())); // BINUNICODE
       case 0x8c: return this.push(this.text(this.u8())); // SHORT_BINUNICODE
       case 0x8d: return this.push(this.text(this.u64())); // BINUNICODE8
-      case 0x43: return this.push(this.take(this.u8(), 'bytes').slice()); // SHORT_BINBYTES
-      case 0x42: return this.push(this.take(this.u32(), 'bytes').slice()); // BINBYTES
-      case 0x8e: return this.push(this.take(this.u64(), 'bytes').slice()); // BINBYTES8
+      case 0x43: return this.push(copyOf(this.take(this.u8(), 'bytes'))); // SHORT_BINBYTES
+      case 0x42: return this.push(copyOf(this.take(this.u32(), 'bytes'))); // BINBYTES
+      case 0x8e: return this.push(copyOf(this.take(this.u64(), 'bytes'))); // BINBYTES8
       case 0x7d: return this.push(new Map()); // EMPTY_DICT
       case 0x5d: return this.push([]); // EMPTY_LIST
       case 0x29: return this.push(this.tuple([])); // EMPTY_TUPLE
