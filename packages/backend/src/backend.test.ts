@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { argsort, initBackend, listBackends, permuteTokens, registerTfjsGradients } from './index.js';
-import { describeEachBackend } from '../../../testing/backends.js';
+import { argsort, expandTo, initBackend, linear, listBackends, permuteTokens, registerTfjsGradients } from './index.js';
+import { describeEachBackend, expectClose } from '../../../testing/backends.js';
 
 describe('initBackend', () => {
   it('starts cpu and wasm by name and reports the active one', async () => {
@@ -85,5 +85,29 @@ describeEachBackend('permuteTokens', () => {
   it('argsort sorts ascending', () => {
     const v = tf.tensor2d([[0.5, 0.1, 0.9, 0.3]]);
     expect(argsort(v).arraySync()).toEqual([[1, 3, 0, 2]]);
+  });
+});
+
+describeEachBackend('linear and expandTo', () => {
+  it('linear has the value and gradients of matMul + bias', () => {
+    const x = tf.randomNormal([5, 3], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const w = tf.randomNormal([3, 4], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const b = tf.randomNormal([4], 0, 1, 'float32', 3) as tf.Tensor1D;
+    const up = tf.randomNormal([5, 4], 0, 1, 'float32', 4);
+    const ours = tf.grads((a: tf.Tensor, bw: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linear(a as tf.Tensor2D, bw as tf.Tensor2D, bb as tf.Tensor1D), up)))([x, w, b]);
+    const ref = tf.grads((a: tf.Tensor, bw: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(a, bw), bb), up)))([x, w, b]);
+    ours.forEach((g, i) => expectClose(`grad ${i}`, g.dataSync(), ref[i].dataSync(), 1e-6, 1e-5));
+    expectClose('value', linear(x, w, b).dataSync(), tf.add(tf.matMul(x, w), b).dataSync(), 1e-6, 1e-6);
+  });
+
+  it('linear rejects mismatched shapes', () => {
+    expect(() => linear(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([4, 5]) as tf.Tensor2D, tf.zeros([5]) as tf.Tensor1D)).toThrow(/linear: expected x \[M, in\], weight \[in, out\], bias \[out\], got \[2,3\], \[4,5\], \[5\]/);
+  });
+
+  it('expandTo broadcasts and sums the gradient over the copies', () => {
+    const t = tf.tensor3d([[[1, 2]]]);
+    expect(expandTo(t, [2, 3, 2]).arraySync()).toEqual([[[1, 2], [1, 2], [1, 2]], [[1, 2], [1, 2], [1, 2]]]);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(expandTo(a, [2, 3, 2]), tf.reshape(tf.range(0, 12), [2, 3, 2]))))(t);
+    expect(g.arraySync()).toEqual([[[0 + 2 + 4 + 6 + 8 + 10, 1 + 3 + 5 + 7 + 9 + 11]]]);
   });
 });

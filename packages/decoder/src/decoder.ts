@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { permuteTokens } from '@maejs/backend';
+import { expandTo, permuteTokens } from '@maejs/backend';
 import { Block, LayerNorm, Linear, ParamRegistry, sincosPosEmbed2d, tokenInit } from '@maejs/vit';
 
 /** Sizes of the MAE decoder. */
@@ -57,7 +57,7 @@ export class MaeDecoder {
     const x = this.decoderEmbed.apply(latent) as tf.Tensor3D; // [N, 1+K, D']
     const cls = tf.slice(x, [0, 0, 0], [n, 1, d]); // [N, 1, D']
     const visible = tf.slice(x, [0, 1, 0], [n, t - 1, d]); // [N, K, D']
-    const maskTokens = tf.broadcastTo(this.maskToken, [n, l - (t - 1), d]); // [N, L-K, D']
+    const maskTokens = expandTo(this.maskToken, [n, l - (t - 1), d]); // [N, L-K, D']
     const shuffled = tf.concat([visible, maskTokens], 1) as tf.Tensor3D; // [N, L, D'], shuffled order
     const restored = permuteTokens(shuffled, idsRestore); // [N, L, D'], original order
     let h: tf.Tensor = tf.add(tf.concat([cls, restored], 1), this.decoderPosEmbed); // [N, 1+L, D']

@@ -100,8 +100,14 @@ export class AdamW {
     this.epsilon = checkedNonNegative('AdamW eps', options.eps ?? 1e-8);
     this.decay = checkedNonNegative('AdamW weightDecay', options.weightDecay ?? 0.05);
     const assign = options.groups ?? (() => 'decay');
-    for (const [name, variable] of resolveVariables(source)) this.slots.set(name, createSlot(name, variable, assign));
-    if (this.slots.size === 0) throw new Error('AdamW: no parameters to optimize (the variable map is empty)');
+    const variables = resolveVariables(source);
+    if (variables.size === 0) throw new Error('AdamW: no parameters to optimize (the variable map is empty)');
+    try {
+      for (const [name, variable] of variables) this.slots.set(name, createSlot(name, variable, assign));
+    } catch (err) {
+      this.dispose(); // free the moments created before the bad parameter
+      throw err;
+    }
   }
 
   /** Learning rate used by the next applyGradients (set it every step for a schedule). */

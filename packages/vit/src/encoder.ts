@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { expandTo, linear } from '@maejs/backend';
 import { patchify } from '@maejs/patchify';
 import { Block, LayerNorm, Linear } from './layers.js';
 import { ParamRegistry, xavierUniform } from './params.js';
@@ -39,7 +40,7 @@ export class PatchEmbed {
   apply(imgs: tf.Tensor4D): tf.Tensor3D {
     const patches = patchify(imgs, this.patchSize); // [N, L, p*p*C]
     const [n, l, k] = patches.shape;
-    const flat = tf.add(tf.matMul(tf.reshape(patches, [n * l, k]), this.weight), this.bias); // [N*L, D]
+    const flat = linear(tf.reshape(patches, [n * l, k]) as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D); // [N*L, D]
     return tf.reshape(flat, [n, l, this.embedDim]);
   }
 }
@@ -91,7 +92,7 @@ export class ViTEncoder {
   encodeTokens(x: tf.Tensor3D): tf.Tensor3D {
     const [n, , d] = x.shape;
     const clsPos = tf.slice(this.posEmbed, [0, 0, 0], [1, 1, d]); // [1, 1, D]
-    const cls = tf.broadcastTo(tf.add(this.clsToken, clsPos), [n, 1, d]); // [N, 1, D]
+    const cls = expandTo(tf.add(this.clsToken, clsPos), [n, 1, d]); // [N, 1, D]
     let h: tf.Tensor = tf.concat([cls, x], 1); // [N, 1+T, D]
     for (const block of this.blocks) h = block.apply(h);
     return this.norm.apply(h) as tf.Tensor3D;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { linear } from '@maejs/backend';
 import { ParamRegistry, xavierUniform } from './params.js';
 
 /**
@@ -22,8 +23,8 @@ export class Linear {
 
   apply(x: tf.Tensor): tf.Tensor {
     const lead = x.shape.slice(0, -1);
-    const rows = tf.reshape(x, [-1, this.inDim]); // [M, in]
-    const y = tf.add(tf.matMul(rows, this.weight), this.bias); // [M, out]
+    const rows = tf.reshape(x, [-1, this.inDim]) as tf.Tensor2D; // [M, in]
+    const y = linear(rows, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D); // [M, out]
     return tf.reshape(y, [...lead, this.outDim]);
   }
 }
