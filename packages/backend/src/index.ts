@@ -12,4 +12,4 @@ export { BACKEND_NAMES, BackendUnavailableError, initBackend, listBackends } fro
 export type { BackendName, BackendStatus } from './backends.js';
 export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
-export { argsort, expandTo, linear, permuteTokens } from './ops.js';
+export { argsort, expandTo, linear, permuteTokens, tfSeed } from './ops.js';

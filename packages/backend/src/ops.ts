@@ -86,3 +86,13 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): 
 export function expandTo(x: tf.Tensor, shape: number[]): tf.Tensor {
   return tf.add(tf.zeros(shape, x.dtype), x);
 }
+
+/**
+ * The seed to pass to tfjs random ops for a user seed. tfjs treats a seed of 0 as "no seed"
+ * (`seed ? seed : Math.random()` in its Gaussian sampler), so seed 0 would not be
+ * reproducible; every seed is shifted away from 0 here.
+ */
+export function tfSeed(seed: number): number {
+  if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
+  return seed >= 0 ? seed + 1 : seed;
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { argsort, permuteTokens } from '@maejs/backend';
+import { argsort, permuteTokens, tfSeed } from '@maejs/backend';
 
 /** Result of {@link randomMasking}. All tensors are new; the caller owns them. */
 export interface MaskingResult {
@@ -41,7 +41,7 @@ export function randomMasking(x: tf.Tensor3D, maskRatio: number, noise?: tf.Tens
   }
   const keep = lenKeep(l, maskRatio);
   return tf.tidy(() => {
-    const u = noise ?? (tf.randomUniform([n, l], 0, 1, 'float32', seed) as tf.Tensor2D); // [N, L]
+    const u = noise ?? (tf.randomUniform([n, l], 0, 1, 'float32', seed === undefined ? undefined : tfSeed(seed)) as tf.Tensor2D); // [N, L]
     const idsShuffle = argsort(u); // [N, L]
     const idsRestore = argsort(idsShuffle); // [N, L]
     const shuffled = permuteTokens(x, idsShuffle); // [N, L, D]

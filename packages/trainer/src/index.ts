@@ -1,7 +1,6 @@
 /**
- * @maejs/trainer: MAE pre-training pieces. AdamW as torch.optim.AdamW over named parameter
- * groups, the official weight-decay groups, the official learning-rate rules, global-norm
- * gradient clipping and gradient accumulation.
+ * @maejs/trainer: MAE pre-training as the official main_pretrain/engine_pretrain: AdamW with
+ * parameter groups, lr schedule, accumulation, clipping, checkpoints with exact resume.
  */
 export { AdamW } from './adamw.js';
 export type { AdamWOptions, AdamWParamState, AdamWState, GroupAssigner, ParamGroup } from './adamw.js';
@@ -12,3 +11,7 @@ export type { LrSchedule } from './lr-schedule.js';
 export { clipGradNorm, GradientAccumulator } from './grad-utils.js';
 export { resolveVariables, variableGradsByName } from './variables.js';
 export type { VariableSource } from './variables.js';
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, checkpointName, decodeCheckpoint, encodeCheckpoint, MemoryCheckpointStore, newestFirst } from './checkpoint.js';
+export type { Checkpoint, CheckpointMeta, CheckpointStore } from './checkpoint.js';
+export { checkResumable, pretrain, PRETRAIN_DEFAULTS, resolvePretrainConfig, TrainingDivergedError } from './pretrain.js';
+export type { PretrainConfig, PretrainOptions, TrainEvent } from './pretrain.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { expandTo, linear } from '@maejs/backend';
+import { expandTo, linear, tfSeed } from '@maejs/backend';
 import { patchify } from '@maejs/patchify';
 import { Block, LayerNorm, Linear } from './layers.js';
 import { ParamRegistry, xavierUniform } from './params.js';
@@ -47,7 +47,7 @@ export class PatchEmbed {
 
 /** Normal init with std 0.02, as torch.nn.init.normal_(std=.02) on the cls and mask tokens. */
 export function tokenInit(shape: number[], seed: number): tf.Tensor {
-  return tf.randomNormal(shape, 0, 0.02, 'float32', seed);
+  return tf.randomNormal(shape, 0, 0.02, 'float32', tfSeed(seed));
 }
 
 /**

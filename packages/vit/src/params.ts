@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { tfSeed } from '@maejs/backend';
 
 /**
  * How a parameter is stored in maejs relative to the official PyTorch layout:
@@ -76,5 +77,5 @@ export class ParamRegistry {
 /** Xavier/Glorot uniform init of a [fanIn, fanOut] matrix, as torch.nn.init.xavier_uniform_. */
 export function xavierUniform(shape: [number, number], seed: number): tf.Tensor2D {
   const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-  return tf.randomUniform(shape, -limit, limit, 'float32', seed) as tf.Tensor2D;
+  return tf.randomUniform(shape, -limit, limit, 'float32', tfSeed(seed)) as tf.Tensor2D;
 }

@@ -1,0 +1,78 @@
+/**
+ * Node-only parts of the trainer: checkpoints in a folder, written atomically, and a JSONL
+ * metrics log. Browser code imports `@maejs/trainer` only.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, appendFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CheckpointError, decodeCheckpoint, newestFirst, type Checkpoint, type CheckpointStore } from './checkpoint.js';
+import type { TrainEvent } from './pretrain.js';
+
+export * from './index.js';
+
+/**
+ * Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part:
+ * write a temp file beside it, fsync it, rename over the target, fsync the folder.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}`);
+  const fd = openSync(temp, 'w');
+  try {
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(temp, path);
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/** Checkpoints as files in a folder (atomic saves; temp files of interrupted saves are ignored). */
+export class FileCheckpointStore implements CheckpointStore {
+  constructor(readonly dir: string) {}
+  async save(name: string, bytes: Uint8Array): Promise<void> {
+    writeFileAtomic(join(this.dir, name), bytes);
+  }
+  async load(name: string): Promise<Uint8Array> {
+    return readFileSync(join(this.dir, name));
+  }
+  async list(): Promise<string[]> {
+    return existsSync(this.dir) ? readdirSync(this.dir).filter((n) => !n.startsWith('.')) : [];
+  }
+  async remove(name: string): Promise<void> {
+    rmSync(join(this.dir, name), { force: true });
+  }
+}
+
+/**
+ * Reads a checkpoint from a file, or the newest readable one from a run folder (its
+ * `checkpoints/` subfolder) or a checkpoint folder. Returns it with the path it came from.
+ */
+export function readCheckpoint(path: string): { checkpoint: Checkpoint; path: string } {
+  if (!existsSync(path)) throw new CheckpointError(path, 'does not exist');
+  if (statSync(path).isFile()) return { checkpoint: decodeCheckpoint(readFileSync(path), basename(path)), path };
+  const dir = existsSync(join(path, 'checkpoints')) ? join(path, 'checkpoints') : path;
+  const names = newestFirst(readdirSync(dir));
+  if (!names.length) throw new CheckpointError(path, `holds no checkpoint-*.safetensors files (looked in ${dir})`);
+  const file = join(dir, names[0]);
+  return { checkpoint: decodeCheckpoint(readFileSync(file), names[0]), path: file };
+}
+
+/** Appends every training event as one JSON line to `path` (the run's metrics.jsonl). */
+export function jsonlMetrics(path: string): (event: TrainEvent) => void {
+  mkdirSync(dirname(path), { recursive: true });
+  return (event) => {
+    const record = event.type === 'train-start' ? { ...event, config: event.config } : event;
+    appendFileSync(path, JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+  };
+}

@@ -1,0 +1,272 @@
+/**
+ * The MAE pre-training loop (official engine_pretrain.train_one_epoch + main_pretrain):
+ * AdamW with the official parameter groups, lr = blr * effectiveBatch / 256 set every
+ * update by linear warmup + half-cosine, gradient accumulation, optional clipping, typed
+ * events, checkpoints with exact resume, and a clean stop on a non-finite loss.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { batchIterator, deriveSeed, type Augmentation, type BatchPosition, type Dataset } from '@maejs/data';
+import type { MaskedAutoencoder } from '@maejs/mae';
+import { AdamW } from './adamw.js';
+import { CheckpointError, checkpointName, encodeCheckpoint, newestFirst, optimizerMeta, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointStore } from './checkpoint.js';
+import { clipGradNorm, GradientAccumulator } from './grad-utils.js';
+import { absoluteLr, lrAt } from './lr-schedule.js';
+import { officialParamGroups } from './param-groups.js';
+import { variableGradsByName } from './variables.js';
+
+/** Training settings (official main_pretrain names in camelCase). */
+export interface PretrainConfig {
+  epochs: number;
+  /** Images per micro-batch. */
+  batchSize: number;
+  /** Micro-batches per optimizer update (effective batch = batchSize * accumIter). */
+  accumIter: number;
+  /** Base learning rate; lr = blr * effectiveBatch / 256 unless `lr` is given. */
+  blr: number;
+  /** Absolute learning rate (overrides blr). */
+  lr: number | null;
+  minLr: number;
+  warmupEpochs: number;
+  weightDecay: number;
+  /** Max global gradient norm, or null for no clipping (the official pre-training clips nothing). */
+  clipGrad: number | null;
+  /** Seed of shuffling, augmentation and masking. */
+  seed: number;
+  /** Save a checkpoint every this many updates (0: only at epoch ends and at the end). */
+  checkpointEvery: number;
+  /** Checkpoints kept in the store (older ones are removed). */
+  keepCheckpoints: number;
+  /** Stop after this many updates in total (null: run all epochs). */
+  maxSteps: number | null;
+}
+
+export const PRETRAIN_DEFAULTS: PretrainConfig = {
+  epochs: 10,
+  batchSize: 128,
+  accumIter: 1,
+  blr: 1.5e-4,
+  lr: null,
+  minLr: 0,
+  warmupEpochs: 1,
+  weightDecay: 0.05,
+  clipGrad: null,
+  seed: 0,
+  checkpointEvery: 0,
+  keepCheckpoints: 2,
+  maxSteps: null,
+};
+
+/** Settings whose change makes a resumed run differ from an uninterrupted one. */
+const RESUME_MUST_MATCH: (keyof PretrainConfig)[] = ['epochs', 'batchSize', 'accumIter', 'blr', 'lr', 'minLr', 'warmupEpochs', 'weightDecay', 'clipGrad', 'seed'];
+
+/** Events of a run, in order: train-start, (step | checkpoint | epoch-end | eval)*, train-end. */
+export type TrainEvent =
+  | { type: 'train-start'; config: PretrainConfig; lr: number; effectiveBatch: number; stepsPerEpoch: number; totalSteps: number; startStep: number; parameters: number }
+  | { type: 'step'; step: number; epoch: number; epochFloat: number; loss: number; lr: number; imagesPerSec: number; elapsedSec: number; etaSec: number }
+  | { type: 'epoch-end'; epoch: number; step: number; meanLoss: number }
+  | { type: 'checkpoint'; step: number; name: string }
+  | { type: 'eval'; epoch: number; step: number; metrics: Record<string, number> }
+  | { type: 'train-end'; step: number; lastLoss: number; seconds: number; reason: 'completed' | 'max-steps' };
+
+/** Thrown when the loss becomes NaN or infinite; nothing of that step is applied or saved. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly lastCheckpoint: string | null,
+  ) {
+    super(`loss is ${loss} at update ${step + 1}: training stopped before applying it; ${lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : 'no checkpoint was saved yet'} (try a lower --blr, a longer warmup or --clip-grad)`);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/** Inputs of {@link pretrain}. */
+export interface PretrainOptions {
+  model: MaskedAutoencoder;
+  dataset: Dataset;
+  config?: Partial<PretrainConfig>;
+  /** Per-sample augmentation (e.g. RandomResizedCrop + flip + normalise from @maejs/data). */
+  augment?: Augmentation;
+  /** Where checkpoints go; none: no checkpoints. */
+  store?: CheckpointStore;
+  /** Continue from this checkpoint (model, optimizer, data position, step). */
+  resume?: Checkpoint;
+  /** Receives every event. May be async (awaited). */
+  onEvent?: (event: TrainEvent) => void | Promise<void>;
+  /** Called after each epoch; its metrics are emitted as an `eval` event. */
+  evaluate?: (epoch: number) => Promise<Record<string, number>>;
+}
+
+/** Validates and fills a training config; errors name the field, value and what is allowed. */
+export function resolvePretrainConfig(partial: Partial<PretrainConfig> = {}): PretrainConfig {
+  for (const key of Object.keys(partial)) {
+    if (!(key in PRETRAIN_DEFAULTS)) throw new Error(`PretrainConfig.${key} is not a training setting: expected one of ${Object.keys(PRETRAIN_DEFAULTS).join(', ')}`);
+  }
+  const c = { ...PRETRAIN_DEFAULTS, ...partial };
+  const fail = (field: string, expected: string): never => {
+    throw new Error(`PretrainConfig.${field} is ${JSON.stringify((c as Record<string, unknown>)[field])}: expected ${expected}`);
+  };
+  const positiveInt = (field: keyof PretrainConfig) => {
+    const v = c[field];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(field, 'a positive integer');
+  };
+  const nonNegative = (field: keyof PretrainConfig) => {
+    const v = c[field];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(field, 'a finite number >= 0');
+  };
+  (['epochs', 'batchSize', 'accumIter', 'keepCheckpoints'] as const).forEach(positiveInt);
+  (['blr', 'minLr', 'warmupEpochs', 'weightDecay', 'checkpointEvery'] as const).forEach(nonNegative);
+  if (!Number.isInteger(c.checkpointEvery)) fail('checkpointEvery', 'an integer >= 0');
+  if (!Number.isInteger(c.seed)) fail('seed', 'an integer');
+  if (c.lr !== null && !(typeof c.lr === 'number' && c.lr > 0 && Number.isFinite(c.lr))) fail('lr', 'a number > 0 or null');
+  if (c.clipGrad !== null && !(typeof c.clipGrad === 'number' && c.clipGrad > 0)) fail('clipGrad', 'a number > 0 or null');
+  if (c.maxSteps !== null && !(Number.isInteger(c.maxSteps) && c.maxSteps >= 1)) fail('maxSteps', 'a positive integer or null');
+  if (c.warmupEpochs > c.epochs) fail('warmupEpochs', `at most epochs (${c.epochs})`);
+  return c;
+}
+
+/** Refuses a checkpoint whose model or training settings differ from this run's, listing every difference. */
+export function checkResumable(checkpoint: Checkpoint, model: MaskedAutoencoder, config: PretrainConfig, source = 'checkpoint'): void {
+  const differences: string[] = [];
+  for (const [key, value] of Object.entries(model.config)) {
+    const saved = (checkpoint.meta.model as unknown as Record<string, unknown>)[key];
+    if (saved !== value) differences.push(`model.${key}: checkpoint ${JSON.stringify(saved)}, this run ${JSON.stringify(value)}`);
+  }
+  for (const key of RESUME_MUST_MATCH) {
+    const saved = checkpoint.meta.training[key];
+    if (saved !== config[key]) differences.push(`${key}: checkpoint ${JSON.stringify(saved)}, this run ${JSON.stringify(config[key])}`);
+  }
+  if (differences.length) throw new CheckpointError(source, `was made with other settings, so resuming would not continue the same run:\n  ${differences.join('\n  ')}`);
+}
+
+/** Runs MAE pre-training; resolves with the number of updates done. */
+export async function pretrain(options: PretrainOptions): Promise<{ steps: number; lastLoss: number }> {
+  const { model, dataset, augment, store } = options;
+  const config = resolvePretrainConfig(options.config);
+  const emit = async (event: TrainEvent) => {
+    await options.onEvent?.(event);
+  };
+  const effectiveBatch = config.batchSize * config.accumIter;
+  const lr = config.lr ?? absoluteLr(config.blr, effectiveBatch);
+  const schedule = { lr, minLr: config.minLr, warmupEpochs: config.warmupEpochs, epochs: config.epochs };
+  const vars = model.trainableVariables();
+  const optimizer = new AdamW(vars, { lr, betas: [0.9, 0.95], eps: 1e-8, weightDecay: config.weightDecay, groups: officialParamGroups(model) });
+  const accumulator = config.accumIter > 1 ? new GradientAccumulator(vars, config.accumIter) : null;
+
+  let step = 0;
+  let resumePosition: BatchPosition | undefined;
+  if (options.resume) {
+    checkResumable(options.resume, model, config);
+    model.loadStateDict(options.resume.model);
+    optimizer.setState(options.resume.optimizer);
+    step = options.resume.meta.step;
+    resumePosition = options.resume.meta.dataPosition as BatchPosition;
+  }
+  const batches = batchIterator(dataset, { batchSize: config.batchSize, seed: config.seed, epoch: 0, endEpoch: config.epochs, augment, dropLast: true, prefetch: 2, resume: resumePosition });
+  const batchesPerEpoch = batches.batchesPerEpoch;
+  if (batchesPerEpoch < config.accumIter) throw new Error(`an epoch has ${batchesPerEpoch} batches of ${config.batchSize}, fewer than accumIter ${config.accumIter}`);
+  const stepsPerEpoch = Math.floor(batchesPerEpoch / config.accumIter);
+  const totalSteps = Math.min(stepsPerEpoch * config.epochs, config.maxSteps ?? Infinity);
+  let lastCheckpoint: string | null = null;
+
+  const save = async () => {
+    if (!store) return;
+    const checkpoint: Checkpoint = {
+      meta: {
+        format: CHECKPOINT_FORMAT,
+        version: CHECKPOINT_VERSION,
+        model: { ...model.config },
+        step,
+        microStep: step * config.accumIter,
+        dataPosition: batches.position(),
+        training: { ...config },
+        optimizer: optimizerMeta(await optimizer.getState()),
+        savedAt: new Date().toISOString(),
+      },
+      model: await model.stateDict(),
+      optimizer: await optimizer.getState(),
+    };
+    const name = checkpointName(step);
+    await store.save(name, encodeCheckpoint(checkpoint));
+    lastCheckpoint = name;
+    for (const old of newestFirst(await store.list()).slice(config.keepCheckpoints)) await store.remove(old);
+    await emit({ type: 'checkpoint', step, name });
+  };
+
+  await emit({ type: 'train-start', config, lr, effectiveBatch, stepsPerEpoch, totalSteps, startStep: step, parameters: model.params.count() });
+  const started = Date.now();
+  const startStep = step;
+  const usedPerEpoch = stepsPerEpoch * config.accumIter; // batches of an epoch that feed updates
+  const held: { grads: Map<string, tf.Tensor> | null } = { grads: null }; // gradients of the current update (accumIter 1)
+  let lastLoss = NaN;
+  let epochLosses: number[] = [];
+  let micro = 0; // micro-batches into the current update
+  let updateLoss = 0;
+  try {
+    for await (const batch of step < totalSteps ? batches : []) {
+      // Micro-batches left over at the end of an epoch feed no update (the official loop zeroes
+      // gradients at each epoch start).
+      if (batch.index >= usedPerEpoch) continue;
+      if (micro === 0) optimizer.lr = lrAt(batch.epoch + batch.index / batchesPerEpoch, schedule);
+      updateLoss += (await microStep(batch.images, batch.shape, deriveSeed(config.seed, step * config.accumIter + micro))) / config.accumIter;
+      if (++micro < config.accumIter) continue;
+      applyUpdate();
+      step++;
+      lastLoss = updateLoss;
+      epochLosses.push(lastLoss);
+      micro = 0;
+      updateLoss = 0;
+      const elapsedSec = (Date.now() - started) / 1000;
+      const secPerStep = elapsedSec / (step - startStep);
+      await emit({ type: 'step', step, epoch: batch.epoch, epochFloat: batch.epoch + (batch.index + 1) / batchesPerEpoch, loss: lastLoss, lr: optimizer.lr, imagesPerSec: effectiveBatch / secPerStep, elapsedSec, etaSec: secPerStep * (totalSteps - step) });
+      if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) await save();
+      if (batch.index + 1 === usedPerEpoch) {
+        await emit({ type: 'epoch-end', epoch: batch.epoch, step, meanLoss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length });
+        epochLosses = [];
+        if (lastCheckpoint !== checkpointName(step)) await save();
+        if (options.evaluate) await emit({ type: 'eval', epoch: batch.epoch, step, metrics: await options.evaluate(batch.epoch) });
+      }
+      if (step >= totalSteps) break; // before pulling another batch, so the saved data position is exact
+    }
+    if (lastCheckpoint !== checkpointName(step)) await save();
+    const reason = totalSteps < stepsPerEpoch * config.epochs ? 'max-steps' : 'completed';
+    await emit({ type: 'train-end', step, lastLoss, seconds: (Date.now() - started) / 1000, reason });
+    return { steps: step, lastLoss };
+  } finally {
+    if (held.grads) tf.dispose([...held.grads.values()]);
+    await batches.return?.();
+    accumulator?.dispose();
+    optimizer.dispose();
+  }
+
+  /** One micro-batch: loss and gradients; gradients kept for the update. Throws on a non-finite loss. */
+  async function microStep(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<number> {
+    const x = tf.tensor4d(images, shape);
+    const { value, grads } = variableGradsByName(() => model.loss(x, { seed: maskSeed, checkFinite: false }), vars);
+    x.dispose();
+    const loss = (await value.data())[0];
+    value.dispose();
+    if (!Number.isFinite(loss)) {
+      tf.dispose([...grads.values()]);
+      accumulator?.reset();
+      throw new TrainingDivergedError(step, loss, lastCheckpoint);
+    }
+    if (accumulator) {
+      accumulator.add(grads);
+      tf.dispose([...grads.values()]);
+    } else {
+      held.grads = grads;
+    }
+    return loss;
+  }
+
+  /** Applies the pending (or accumulated mean) gradients, clipped when configured. */
+  function applyUpdate(): void {
+    const grads = accumulator ? accumulator.mean() : held.grads!;
+    held.grads = null;
+    if (config.clipGrad !== null) clipGradNorm(grads, config.clipGrad).dispose();
+    optimizer.applyGradients(grads);
+    tf.dispose([...grads.values()]);
+    accumulator?.reset();
+  }
+}
