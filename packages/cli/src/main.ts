@@ -4,8 +4,10 @@ import { UsageError } from './args.js';
 import { backendsCommand } from './commands/backends.js';
 import { demoCommand } from './commands/demo.js';
 import { forwardCommand } from './commands/forward.js';
+import { pretrainCommand } from './commands/pretrain.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[], log: (line: string) => void) => Promise<void> }> = {
+  pretrain: { summary: 'MAE pre-training (no flags: the 28x28 preset on the bundled sample for a few minutes); --key value sets any model or training setting', run: pretrainCommand },
   demo: { summary: 'parity check on the golden case (when present) and a short training run on the built-in sample', run: demoCommand },
   forward: { summary: 'one MAE forward pass: --weights --config --images [--noise] --out', run: forwardCommand },
   backends: { summary: 'which tfjs backends start here, and why the others do not', run: backendsCommand },

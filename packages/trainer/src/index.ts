@@ -15,3 +15,5 @@ export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, checkpointName,
 export type { Checkpoint, CheckpointMeta, CheckpointStore } from './checkpoint.js';
 export { checkResumable, pretrain, PRETRAIN_DEFAULTS, resolvePretrainConfig, TrainingDivergedError } from './pretrain.js';
 export type { PretrainConfig, PretrainOptions, TrainEvent } from './pretrain.js';
+export { lineChart, reconstructionGrid } from './figures.js';
+export type { ReconstructionOptions, RgbaImage } from './figures.js';

@@ -4,6 +4,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, appendFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { PNG } from 'pngjs';
 import { CheckpointError, decodeCheckpoint, newestFirst, type Checkpoint, type CheckpointStore } from './checkpoint.js';
 import type { TrainEvent } from './pretrain.js';
 
@@ -75,4 +76,11 @@ export function jsonlMetrics(path: string): (event: TrainEvent) => void {
     const record = event.type === 'train-start' ? { ...event, config: event.config } : event;
     appendFileSync(path, JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
   };
+}
+
+/** Writes an RGBA image as a PNG file (atomically). */
+export function writePng(path: string, image: { width: number; height: number; data: Uint8Array }): void {
+  const png = new PNG({ width: image.width, height: image.height });
+  png.data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  writeFileAtomic(path, PNG.sync.write(png));
 }

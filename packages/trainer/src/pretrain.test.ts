@@ -156,7 +156,7 @@ describe('resolvePretrainConfig', () => {
     [{ epochs: 0 }, /PretrainConfig\.epochs is 0: expected a positive integer/],
     [{ blr: -1 }, /PretrainConfig\.blr is -1: expected a finite number >= 0/],
     [{ lr: 0 }, /PretrainConfig\.lr is 0: expected a number > 0 or null/],
-    [{ warmupEpochs: 20, epochs: 10 }, /PretrainConfig\.warmupEpochs is 20: expected at most epochs \(10\)/],
+    [{ warmupEpochs: 10, epochs: 10 }, /PretrainConfig\.warmupEpochs is 10: expected less than epochs \(10\)/],
     [{ clipGrad: -2 }, /PretrainConfig\.clipGrad is -2: expected a number > 0 or null/],
     [{ bathSize: 4 }, /PretrainConfig\.bathSize is not a training setting/],
   ])('rejects %j', (partial, message) => {

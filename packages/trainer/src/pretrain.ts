@@ -121,7 +121,7 @@ export function resolvePretrainConfig(partial: Partial<PretrainConfig> = {}): Pr
   if (c.lr !== null && !(typeof c.lr === 'number' && c.lr > 0 && Number.isFinite(c.lr))) fail('lr', 'a number > 0 or null');
   if (c.clipGrad !== null && !(typeof c.clipGrad === 'number' && c.clipGrad > 0)) fail('clipGrad', 'a number > 0 or null');
   if (c.maxSteps !== null && !(Number.isInteger(c.maxSteps) && c.maxSteps >= 1)) fail('maxSteps', 'a positive integer or null');
-  if (c.warmupEpochs > c.epochs) fail('warmupEpochs', `at most epochs (${c.epochs})`);
+  if (c.warmupEpochs >= c.epochs) fail('warmupEpochs', `less than epochs (${c.epochs})`);
   return c;
 }
 

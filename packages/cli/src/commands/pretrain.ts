@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendName } from '@maejs/backend';
+import { createAugmentation } from '@maejs/data';
+import { CONFIG_DEFAULTS, MaskedAutoencoder, preset, resolveConfig, type MaeConfig } from '@maejs/mae';
+import { FileCheckpointStore, jsonlMetrics, lineChart, pretrain, PRETRAIN_DEFAULTS, readCheckpoint, reconstructionGrid, resolvePretrainConfig, writePng, type PretrainConfig, type TrainEvent } from '@maejs/trainer/node';
+import { UsageError } from '../args.js';
+import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
+import { parseOverrides } from '../overrides.js';
+import { progressReporter } from '../progress.js';
+
+const MODEL_KEYS = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'decoderEmbedDim', 'decoderDepth', 'decoderNumHeads', 'mlpRatio', 'normPixLoss', 'maskRatio', 'layerNormEps'];
+const TRAIN_KEYS = Object.keys(PRETRAIN_DEFAULTS);
+const RUN_KEYS = ['preset', 'config', 'data', 'dataDir', 'out', 'resume', 'backend', 'figureImages', 'help'];
+
+/** What `mae pretrain` runs when given no flags: a few minutes on the bundled sample. */
+export const PRETRAIN_CLI_DEFAULTS = { preset: 'mae_tiny_28', data: 'sample', backend: 'auto', figureImages: 8 };
+const TRAIN_CLI_DEFAULTS: Partial<PretrainConfig> = { epochs: 4, batchSize: 128, blr: 1e-3, warmupEpochs: 1 };
+const MODEL_CLI_DEFAULTS: Partial<MaeConfig> = { normPixLoss: true };
+
+export interface RunSettings {
+  model: MaeConfig;
+  training: PretrainConfig;
+  run: { preset: string | null; data: string; dataDir: string | null; out: string; backend: string; figureImages: number; resume: string | null };
+}
+
+function readJson(path: string, what: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Splits a flat object of settings into model, training and run settings, rejecting unknown keys. */
+function splitSettings(values: Record<string, unknown>, where: string) {
+  const model: Record<string, unknown> = {};
+  const training: Record<string, unknown> = {};
+  const run: Record<string, unknown> = {};
+  for (const [raw, value] of Object.entries(values)) {
+    const key = raw.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (MODEL_KEYS.includes(key)) model[key] = value;
+    else if (TRAIN_KEYS.includes(key)) training[key] = value;
+    else if (RUN_KEYS.includes(key)) run[key] = value;
+    else throw new UsageError(`${where}: unknown setting '${raw}'; model settings: ${MODEL_KEYS.join(', ')}; training settings: ${TRAIN_KEYS.join(', ')}`);
+  }
+  return { model, training, run };
+}
+
+/**
+ * Resolves the settings of a run, lowest priority first: CLI defaults, the resumed run's
+ * config.json, --preset, --config file, then --key value flags.
+ */
+export function resolveRunSettings(argv: string[]): RunSettings {
+  const flags = Object.fromEntries(parseOverrides(argv, new Set([...MODEL_KEYS, ...TRAIN_KEYS, ...RUN_KEYS]), 'pretrain'));
+  const fromFlags = splitSettings(flags, 'flags');
+  const resume = typeof flags.resume === 'string' ? flags.resume : null;
+  let base = { model: {} as Record<string, unknown>, training: {} as Record<string, unknown>, run: {} as Record<string, unknown> };
+  if (resume && existsSync(join(resume, 'config.json'))) {
+    const saved = readJson(join(resume, 'config.json'), 'run config');
+    base = { model: saved.model as Record<string, unknown>, training: saved.training as Record<string, unknown>, run: { ...(saved.run as Record<string, unknown>), preset: null } };
+  }
+  const presetName = (fromFlags.run.preset as string | undefined) ?? (base.run.preset as string | undefined) ?? (resume || flags.config ? undefined : PRETRAIN_CLI_DEFAULTS.preset);
+  const fromFile = typeof flags.config === 'string' ? splitSettings(readJson(flags.config, 'config'), flags.config) : { model: {}, training: {}, run: {} };
+  const model = resolveConfig({ ...CONFIG_DEFAULTS, ...MODEL_CLI_DEFAULTS, ...base.model, ...(presetName ? preset(presetName) : {}), ...fromFile.model, ...fromFlags.model } as Partial<MaeConfig>);
+  const trainingIn = { ...TRAIN_CLI_DEFAULTS, ...base.training, ...fromFile.training, ...fromFlags.training } as Partial<PretrainConfig>;
+  const warmupGiven = 'warmupEpochs' in base.training || 'warmupEpochs' in fromFile.training || 'warmupEpochs' in fromFlags.training;
+  if (!warmupGiven && typeof trainingIn.epochs === 'number' && trainingIn.epochs <= (trainingIn.warmupEpochs ?? 0)) trainingIn.warmupEpochs = trainingIn.epochs / 4; // short runs: warm up for a quarter
+  const training = resolvePretrainConfig(trainingIn);
+  const run: Record<string, unknown> = { ...PRETRAIN_CLI_DEFAULTS, ...base.run, ...fromFile.run, ...fromFlags.run };
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const out = resume && existsSync(join(resume, 'config.json')) ? resume : ((run.out as string | undefined) ?? join('runs', `${presetName ?? 'mae'}-${stamp}`));
+  if (!Number.isInteger(run.figureImages) || (run.figureImages as number) < 0) throw new UsageError(`mae pretrain: --figure-images must be an integer >= 0, got ${String(run.figureImages)}`);
+  return {
+    model,
+    training,
+    run: { preset: presetName ?? null, data: String(run.data), dataDir: (run.dataDir as string | undefined) ?? null, out, backend: String(run.backend), figureImages: run.figureImages as number, resume },
+  };
+}
+
+/** Fixed images for the per-epoch reconstruction figure: the first of the test split (or of the data). */
+async function figureImages(settings: RunSettings, train: ImageSet): Promise<tf.Tensor4D | null> {
+  const count = settings.run.figureImages;
+  if (!count) return null;
+  const source = ['fashion-mnist', 'mnist'].includes(settings.run.data) ? await loadImageSet(settings.run.data, 'test', settings.run.dataDir ?? undefined) : train;
+  const [, h, w, c] = source.shape;
+  const values = new Float32Array(count * h * w * c);
+  for (let i = 0; i < count; i++) {
+    const { image } = await source.dataset.get(i % source.shape[0]);
+    for (let k = 0; k < image.length; k++) values[i * image.length + k] = (image[k] - source.mean[k % c]) / source.std[k % c];
+  }
+  return tf.tensor4d(values, [count, h, w, c]);
+}
+
+/** `mae pretrain`: MAE pre-training with a run folder of config, metrics, checkpoints and figures. */
+export async function pretrainCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  const settings = resolveRunSettings(argv);
+  const backend = await initBackend(settings.run.backend as BackendName | 'auto');
+  const data = await loadImageSet(settings.run.data, 'train', settings.run.dataDir ?? undefined);
+  const [, h, w, c] = data.shape;
+  const m = settings.model;
+  if (h !== w || h !== m.imgSize || c !== m.inChans) {
+    throw new UsageError(`data ${data.name} has images ${h}x${w}x${c}, but the model expects ${m.imgSize}x${m.imgSize}x${m.inChans} (imgSize, inChans); pick another --preset or set --img-size / --in-chans`);
+  }
+  const out = settings.run.out;
+  mkdirSync(out, { recursive: true });
+  const resolved = { ...settings, backend, data: { name: data.name, images: data.shape[0], mean: data.mean, std: data.std }, versions: { tfjs: tf.version_core, node: process.version } };
+  writeFileSync(join(out, 'config.json'), JSON.stringify(resolved, null, 2) + '\n');
+  log(`resolved config (also in ${join(out, 'config.json')}):\n${JSON.stringify({ model: settings.model, training: settings.training, run: settings.run, backend }, null, 2)}`);
+
+  const resume = settings.run.resume ? readCheckpoint(settings.run.resume) : null;
+  if (resume) log(`resuming from ${resume.path} (update ${resume.checkpoint.meta.step})`);
+  const model = new MaskedAutoencoder(settings.model, { seed: settings.training.seed });
+  const fixed = await figureImages(settings, data);
+  const losses: number[] = [];
+  const metrics = jsonlMetrics(join(out, 'metrics.jsonl'));
+  const progress = progressReporter(process.stdout, log);
+  const figure = async (epoch: number) => {
+    if (!fixed) return;
+    const grid = await reconstructionGrid(model, fixed, { seed: 1, mean: data.mean, std: data.std });
+    writePng(join(out, 'figures', `reconstruction-epoch-${String(epoch).padStart(3, '0')}.png`), grid);
+  };
+  const onEvent = async (e: TrainEvent) => {
+    metrics(e);
+    progress(e);
+    if (e.type === 'step') losses.push(e.loss);
+    if (e.type === 'epoch-end') await figure(e.epoch);
+  };
+  try {
+    await pretrain({
+      model,
+      dataset: data.dataset,
+      config: settings.training,
+      augment: createAugmentation({ size: m.imgSize, mean: data.mean, std: data.std }),
+      store: new FileCheckpointStore(join(out, 'checkpoints')),
+      resume: resume?.checkpoint,
+      onEvent,
+    });
+    writePng(join(out, 'loss.png'), lineChart(losses));
+    log(`run folder: ${out} (config.json, metrics.jsonl, checkpoints/, figures/, loss.png)`);
+  } finally {
+    fixed?.dispose();
+    model.dispose();
+  }
+}
