@@ -84,7 +84,15 @@ export class Attention {
   apply(x: tf.Tensor): tf.Tensor {
     const [b, t] = x.shape;
     const toHeads = (part: tf.Tensor) => tf.transpose(tf.reshape(part, [b, t, this.numHeads, this.headDim]), [0, 2, 1, 3]); // [B, H, T, hd]
-    const [q, k, v] = tf.split(this.qkv.apply(x), 3, -1).map(toHeads);
+    // q, k and v from column blocks of the fused qkv weight: three matMuls instead of one and a
+    // split of the [B*T, 3D] activations (a large copy on wasm).
+    const rows = tf.reshape(x, [-1, this.dim]) as tf.Tensor2D; // [B*T, D]
+    const part = (i: number) => {
+      const w = tf.slice(this.qkv.weight, [0, i * this.dim], [this.dim, this.dim]) as tf.Tensor2D; // [D, D]
+      const bias = tf.slice(this.qkv.bias, [i * this.dim], [this.dim]) as tf.Tensor1D; // [D]
+      return toHeads(linear(rows, w, bias));
+    };
+    const [q, k, v] = [part(0), part(1), part(2)];
     const scores = tf.mul(tf.matMul(q, k, false, true), this.scale); // [B, H, T, T]
     const context = tf.matMul(tf.softmax(scores), v); // [B, H, T, hd]
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, this.dim]); // [B, T, D]
