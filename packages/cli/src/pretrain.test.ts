@@ -1,0 +1,88 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { main } from './main.js';
+
+// A very small model on the bundled 28x28 sample, so a run takes seconds.
+const SMALL = ['--embed-dim', '16', '--depth', '1', '--num-heads', '2', '--decoder-embed-dim', '8', '--decoder-depth', '1', '--decoder-num-heads', '2', '--batch-size', '16', '--figure-images', '2', '--backend', 'wasm'];
+
+async function mae(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  let err = '';
+  const spy = jest.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
+    err += parts.join(' ') + '\n';
+  });
+  try {
+    return { code: await main(args, (line) => out.push(line)), out: out.join('\n'), err };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const losses = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type === 'step')
+    .map((e) => e.loss as number);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'maejs-pretrain-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('mae pretrain', () => {
+  it('writes a run folder: resolved config, metrics, checkpoints, figures, loss curve', async () => {
+    const out = join(dir, 'run');
+    const r = await mae('pretrain', ...SMALL, '--epochs', '2', '--max-steps', '4', '--out', out);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/"embedDim": 16/);
+    expect(r.out).toMatch(/finished \(max-steps\) after 4 updates/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ model: { embedDim: 16, normPixLoss: true }, training: { maxSteps: 4, batchSize: 16 }, backend: 'wasm', data: { name: 'fashion-mnist-sample', images: 3000 } });
+    expect(losses(out)).toHaveLength(4);
+    expect(readdirSync(join(out, 'checkpoints'))).toEqual(['checkpoint-00000004.safetensors']);
+    const png = PNG.sync.read(readFileSync(join(out, 'loss.png')));
+    expect(png.width).toBeGreaterThan(100);
+    expect(existsSync(join(out, 'figures'))).toBe(false); // no epoch finished in 4 updates
+  });
+
+  it('resumes a run exactly', async () => {
+    const whole = join(dir, 'whole');
+    expect((await mae('pretrain', ...SMALL, '--epochs', '2', '--max-steps', '6', '--out', whole)).code).toBe(0);
+    const part = join(dir, 'part');
+    expect((await mae('pretrain', ...SMALL, '--epochs', '2', '--max-steps', '3', '--out', part)).code).toBe(0);
+    const resumed = await mae('pretrain', '--resume', part, '--max-steps', '6');
+    expect(resumed.err).toBe('');
+    expect(resumed.out).toMatch(/resuming from .*checkpoint-00000003\.safetensors \(update 3\)/);
+    expect(losses(part)).toEqual(losses(whole));
+  });
+
+  it('refuses data whose image size does not match the model', async () => {
+    const r = await mae('pretrain', '--preset', 'mae_tiny_32', '--max-steps', '1', '--out', join(dir, 'x'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/data fashion-mnist-sample has images 28x28x1, but the model expects 32x32x3 \(imgSize, inChans\)/);
+  });
+
+  it('refuses to resume with other settings, listing them', async () => {
+    const run = join(dir, 'small');
+    expect((await mae('pretrain', ...SMALL, '--epochs', '2', '--max-steps', '1', '--out', run)).code).toBe(0);
+    const r = await mae('pretrain', '--resume', run, '--batch-size', '32', '--embed-dim', '32');
+    expect(r.err).toMatch(/was made with other settings[\s\S]*model\.embedDim: checkpoint 16, this run 32[\s\S]*batchSize: checkpoint 16, this run 32/);
+  });
+
+  it('names unknown flags, bad values and bad config files', async () => {
+    expect((await mae('pretrain', '--epoch', '3')).err).toMatch(/unknown flag --epoch; expected one of .*--epochs/);
+    expect((await mae('pretrain', '--epochs', '0')).err).toMatch(/PretrainConfig\.epochs is 0: expected a positive integer/);
+    expect((await mae('pretrain', '--mask-ratio', '1.5')).err).toMatch(/MaeConfig\.maskRatio is 1\.5: expected a number in \[0, 1\)/);
+    expect((await mae('pretrain', '--preset', 'vit_giant')).err).toMatch(/unknown preset 'vit_giant'/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ embed_dim: 32, colour: 'red' }));
+    expect((await mae('pretrain', '--config', bad)).err).toMatch(/unknown setting 'colour'/);
+    expect((await mae('pretrain', '--data', join(dir, 'nothing-here'))).err).toMatch(/--data .*nothing-here: no such file or folder; expected 'sample'/);
+  });
+});
