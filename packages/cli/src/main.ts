@@ -5,9 +5,15 @@ import { backendsCommand } from './commands/backends.js';
 import { demoCommand } from './commands/demo.js';
 import { forwardCommand } from './commands/forward.js';
 import { pretrainCommand } from './commands/pretrain.js';
+import { visualizeCommand } from './commands/visualize.js';
+import { evalCommand } from './commands/eval.js';
+import { featuresCommand } from './commands/features.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[], log: (line: string) => void) => Promise<void> }> = {
   pretrain: { summary: 'MAE pre-training (no flags: the 28x28 preset on the bundled sample for a few minutes); --key value sets any model or training setting', run: pretrainCommand },
+  visualize: { summary: 'reconstruction figure of a checkpoint: --checkpoint <run> --images <data> --out fig.png', run: visualizeCommand },
+  eval: { summary: 'linear probe, kNN and fine-tuning of a checkpoint on fashion-mnist (--baseline: raw pixels too)', run: evalCommand },
+  features: { summary: 'frozen encoder features of images as .npy (cls or mean pooling)', run: featuresCommand },
   demo: { summary: 'parity check on the golden case (when present) and a short training run on the built-in sample', run: demoCommand },
   forward: { summary: 'one MAE forward pass: --weights --config --images [--noise] --out', run: forwardCommand },
   backends: { summary: 'which tfjs backends start here, and why the others do not', run: backendsCommand },

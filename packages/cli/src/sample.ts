@@ -3,22 +3,12 @@
  * discs on a dark background, normalised to zero mean and unit variance. It lets the demo
  * show the model learning on a fresh, offline machine.
  */
-
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng } from '@maejs/data';
 
 /** count images of size x size, one channel: Float32Array NHWC [count, size, size, 1]. */
 export function syntheticShapes(count: number, size: number, seed: number): Float32Array {
-  const rand = seededRandom(seed);
+  const rng = new Rng(seed);
+  const rand = () => rng.random();
   const out = new Float32Array(count * size * size);
   for (let n = 0; n < count; n++) {
     const img = out.subarray(n * size * size, (n + 1) * size * size);

@@ -1,0 +1,76 @@
+import { writeFileSync } from 'node:fs';
+import { initBackend, type BackendName } from '@maejs/backend';
+import { extractFeatures, type Pooling } from '@maejs/eval';
+import { encodeNpy } from '@maejs/weights';
+import { type FlagSpec, parseFlags, requireFlag, UsageError } from '../args.js';
+import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
+import { loadModel } from '../model-source.js';
+
+export const featuresFlags: FlagSpec = {
+  checkpoint: { type: 'string', description: 'run folder or training checkpoint' },
+  weights: { type: 'string', description: 'official state dict (.pth/.safetensors), with --config' },
+  config: { type: 'string', description: 'JSON with official keyword names (for --weights)' },
+  images: { type: 'string', description: DATA_HELP, default: 'sample' },
+  split: { type: 'string', description: 'train or test (fashion-mnist / mnist)', default: 'train' },
+  pooling: { type: 'string', description: 'cls (cls token) or mean (mean of patch tokens)', default: 'cls' },
+  start: { type: 'string', description: 'first image', default: '0' },
+  count: { type: 'string', description: 'number of images (default: all from --start)' },
+  'batch-size': { type: 'string', description: 'images per forward pass', default: '256' },
+  out: { type: 'string', description: 'output .npy [N, D] float32; labels go to <out>.labels.npy' },
+  backend: { type: 'string', description: 'auto | wasm | cpu | ...', default: 'auto' },
+};
+
+/** Normalised images [start, start + count) of a set as one NHWC Float32Array. */
+export async function normalisedImages(set: ImageSet, mean: number[], std: number[], start = 0, count = set.shape[0] - start): Promise<{ images: Float32Array; labels: Int32Array; shape: [number, number, number, number] }> {
+  const [n, h, w, c] = set.shape;
+  if (!(Number.isInteger(start) && start >= 0 && start < n)) throw new UsageError(`--start must be in [0, ${n}), got ${start}`);
+  if (!(Number.isInteger(count) && count >= 1)) throw new UsageError(`--count must be a positive integer, got ${count}`);
+  const end = Math.min(n, start + count);
+  const size = h * w * c;
+  const images = new Float32Array((end - start) * size);
+  for (let i = start; i < end; i++) {
+    const { image } = await set.dataset.get(i);
+    const base = (i - start) * size;
+    for (let k = 0; k < size; k++) images[base + k] = (image[k] - mean[k % c]) / std[k % c];
+  }
+  return { images, labels: set.labels.slice(start, end), shape: [end - start, h, w, c] };
+}
+
+export function checkPooling(value: unknown): Pooling {
+  if (value !== 'cls' && value !== 'mean') throw new UsageError(`--pooling must be cls or mean, got '${String(value)}'`);
+  return value;
+}
+
+/** `mae features`: frozen encoder features of an image set, as .npy. */
+export async function featuresCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  const flags = parseFlags(argv, featuresFlags, 'features');
+  const out = requireFlag(flags, 'out', 'features');
+  const pooling = checkPooling(flags.pooling);
+  if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae features: --split must be train or test, got '${flags.split}'`);
+  const batchSize = Number(flags['batch-size']);
+  await initBackend(flags.backend as BackendName | 'auto');
+  const { model, source, normalization } = loadModel(flags, 'features');
+  try {
+    const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');
+    const start = Number(flags.start);
+    const { images, labels, shape } = await normalisedImages(set, normalization?.mean ?? set.mean, normalization?.std ?? set.std, start, flags.count === undefined ? set.shape[0] - start : Number(flags.count));
+    const began = Date.now();
+    let lastLog = began;
+    const features = await extractFeatures(model, images, shape, {
+      pooling,
+      batchSize,
+      onProgress: (done, total) => {
+        if (Date.now() - lastLog > 15000 || done === total) {
+          lastLog = Date.now();
+          log(`  ${done}/${total} images, ${((1000 * done) / (Date.now() - began)).toFixed(1)} img/s`);
+        }
+      },
+    });
+    const d = model.config.embedDim;
+    writeFileSync(out, encodeNpy({ dtype: 'float32', shape: [shape[0], d], data: features }));
+    writeFileSync(out.replace(/\.npy$/, '') + '.labels.npy', encodeNpy({ dtype: 'int32', shape: [labels.length], data: labels }));
+    log(`wrote ${out} [${shape[0]}, ${d}] (${pooling} pooling) from ${set.name} with weights ${source}`);
+  } finally {
+    model.dispose();
+  }
+}

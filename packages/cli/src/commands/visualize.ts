@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendName } from '@maejs/backend';
+import { reconstructionGrid, writePng } from '@maejs/trainer/node';
+import { type FlagSpec, parseFlags, requireFlag, UsageError } from '../args.js';
+import { DATA_HELP, loadImageSet } from '../data-source.js';
+import { loadModel } from '../model-source.js';
+
+export const visualizeFlags: FlagSpec = {
+  checkpoint: { type: 'string', description: 'run folder or training checkpoint (.safetensors)' },
+  weights: { type: 'string', description: 'official state dict (.pth/.safetensors), with --config' },
+  config: { type: 'string', description: 'JSON with official keyword names (for --weights)' },
+  images: { type: 'string', description: DATA_HELP, default: 'sample' },
+  split: { type: 'string', description: 'train or test (for fashion-mnist / mnist)', default: 'test' },
+  count: { type: 'string', description: 'number of images (rows)', default: '8' },
+  'mask-ratio': { type: 'string', description: 'fraction of patches removed (default: the model config)' },
+  seed: { type: 'string', description: 'masking seed', default: '1' },
+  out: { type: 'string', description: 'output PNG' },
+  backend: { type: 'string', description: 'auto | wasm | cpu | ...', default: 'auto' },
+};
+
+/** `mae visualize`: the reconstruction figure (original | masked | reconstruction | pasted) as a PNG. */
+export async function visualizeCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  const flags = parseFlags(argv, visualizeFlags, 'visualize');
+  const out = requireFlag(flags, 'out', 'visualize');
+  const count = Number(flags.count);
+  const seed = Number(flags.seed);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`mae visualize: --count must be a positive integer, got '${flags.count}'`);
+  if (!Number.isInteger(seed)) throw new UsageError(`mae visualize: --seed must be an integer, got '${flags.seed}'`);
+  const maskRatio = flags['mask-ratio'] === undefined ? undefined : Number(flags['mask-ratio']);
+  if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae visualize: --split must be train or test, got '${flags.split}'`);
+  await initBackend(flags.backend as BackendName | 'auto');
+  const { model, source, normalization } = loadModel(flags, 'visualize');
+  try {
+    const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');
+    const [n, h, w, c] = set.shape;
+    const cfg = model.config;
+    if (h !== cfg.imgSize || w !== cfg.imgSize || c !== cfg.inChans) throw new UsageError(`images ${set.name} are ${h}x${w}x${c}, but the model expects ${cfg.imgSize}x${cfg.imgSize}x${cfg.inChans}`);
+    const { mean, std } = normalization ?? set;
+    const values = new Float32Array(Math.min(count, n) * h * w * c);
+    for (let i = 0; i < Math.min(count, n); i++) {
+      const { image } = await set.dataset.get(i);
+      for (let k = 0; k < image.length; k++) values[i * image.length + k] = (image[k] - mean[k % c]) / std[k % c];
+    }
+    const images = tf.tensor4d(values, [Math.min(count, n), h, w, c]);
+    const grid = await reconstructionGrid(model, images, { maskRatio, seed, mean, std });
+    images.dispose();
+    writePng(out, grid);
+    log(`wrote ${out} (${grid.width}x${grid.height}): ${Math.min(count, n)} images of ${set.name}, weights from ${source}`);
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,72 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { parseNpy } from '@maejs/weights';
+import { goldenFile } from '../../../testing/golden.js';
+import { main } from './main.js';
+
+const SMALL = ['--embed-dim', '16', '--depth', '1', '--num-heads', '2', '--decoder-embed-dim', '8', '--decoder-depth', '1', '--decoder-num-heads', '2', '--batch-size', '16', '--figure-images', '0', '--backend', 'wasm'];
+
+async function mae(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  let err = '';
+  const spy = jest.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
+    err += parts.join(' ') + '\n';
+  });
+  try {
+    return { code: await main(args, (line) => out.push(line)), out: out.join('\n'), err };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+let dir: string;
+let run: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'maejs-eval-'));
+  run = join(dir, 'run');
+  const r = await mae('pretrain', ...SMALL, '--epochs', '2', '--max-steps', '2', '--out', run);
+  if (r.code !== 0) throw new Error(r.err);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('mae features / visualize / eval', () => {
+  it('writes encoder features and labels as .npy', async () => {
+    const out = join(dir, 'feats.npy');
+    const r = await mae('features', '--checkpoint', run, '--images', 'sample', '--pooling', 'mean', '--start', '10', '--count', '40', '--out', out, '--backend', 'wasm');
+    expect(r.err).toBe('');
+    const f = parseNpy(readFileSync(out), 'feats.npy');
+    expect(f.shape).toEqual([40, 16]);
+    expect(parseNpy(readFileSync(join(dir, 'feats.labels.npy')), 'labels').shape).toEqual([40]);
+  });
+
+  it('draws the reconstruction figure of a checkpoint and of official weights', async () => {
+    const out = join(dir, 'fig.png');
+    expect((await mae('visualize', '--checkpoint', run, '--count', '3', '--out', out, '--backend', 'wasm')).err).toBe('');
+    const png = PNG.sync.read(readFileSync(out));
+    expect(png.height).toBe(3 * 112 + 4 * 2); // 28 px tiles upscaled 4x, 2 px gaps
+    const golden = join(dir, 'golden.png');
+    const r = await mae('visualize', '--weights', goldenFile('tiny-gray', 'state_dict.safetensors'), '--config', goldenFile('tiny-gray', 'case.json'), '--count', '2', '--out', golden, '--backend', 'wasm');
+    expect(r.err).toBe('');
+    expect(existsSync(golden)).toBe(true);
+  });
+
+  it('runs the probes and their raw-pixel baselines on the sample', async () => {
+    const out = join(dir, 'eval.json');
+    const r = await mae('eval', '--checkpoint', run, '--data', 'sample', '--probe', 'linear,knn,finetune', '--baseline', '--linear-epochs', '2', '--finetune-epochs', '1', '--finetune-samples', '64', '--out', out, '--backend', 'wasm');
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/2000 train \/ 1000 test images/);
+    const results = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(results.probes)).toEqual(['linear probe, mean features', 'kNN (k 20, T 0.07), mean features', 'linear probe, raw pixels', 'kNN (k 20, T 0.07), raw pixels', 'fine-tune (64 images, 1 ep)', 'same ViT from scratch']);
+    for (const v of Object.values(results.probes) as number[]) expect(v).toBeGreaterThan(0.05);
+    expect(results.probes['kNN (k 20, T 0.07), raw pixels']).toBeGreaterThan(0.7); // the bundled sample is real Fashion-MNIST
+  });
+
+  it('names bad flags', async () => {
+    expect((await mae('eval', '--checkpoint', run, '--probe', 'svm')).err).toMatch(/--probe takes linear, knn, finetune; got 'svm'/);
+    expect((await mae('eval', '--probe', 'knn')).err).toMatch(/give --checkpoint <run folder or checkpoint file> or --weights <file> --config <json>/);
+    expect((await mae('features', '--checkpoint', run, '--pooling', 'max', '--out', join(dir, 'x.npy'))).err).toMatch(/--pooling must be cls or mean, got 'max'/);
+    expect((await mae('visualize', '--checkpoint', join(dir, 'none'), '--out', join(dir, 'x.png'))).err).toMatch(/none: does not exist/);
+  });
+});

@@ -1,0 +1,72 @@
+/** Frozen encoder features of a whole image set, computed batch by batch. */
+import * as tf from '@tensorflow/tfjs-core';
+import { checkFinite, checkInteger } from './validate.js';
+
+/** How one image becomes one vector: the cls token, or the mean of the patch tokens (official global_pool). */
+export type Pooling = 'cls' | 'mean';
+
+/** What feature extraction needs from a model (a `MaskedAutoencoder` fits). */
+export interface FeatureModel {
+  readonly config: { readonly imgSize: number; readonly inChans: number; readonly embedDim: number };
+  /** images [N, H, W, C] -> [N, D]; the caller owns the result. */
+  features(images: tf.Tensor4D, pooling: Pooling): tf.Tensor2D;
+}
+
+/** Options of {@link extractFeatures}. */
+export interface ExtractFeaturesOptions {
+  /** 'cls' (default; what main_linprobe probes) or 'mean' of the patch tokens. */
+  pooling?: Pooling;
+  /** Images per forward pass; default 256. */
+  batchSize?: number;
+  /** Called after every batch with the number of images done and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Encoder features of every image, without masking, computed `batchSize` images at a time
+ * (the tensor count stays flat: each batch's tensors are freed before the next).
+ *
+ * @param model a model with `features(images, pooling)`, e.g. a `MaskedAutoencoder`.
+ * @param images [N, H, W, C] row-major float32, normalised as in pre-training.
+ * @param shape [N, H, W, C]; H = W = model.config.imgSize, C = model.config.inChans.
+ * @returns [N, D] row-major, D = model.config.embedDim.
+ */
+export async function extractFeatures(model: FeatureModel, images: Float32Array, shape: readonly [number, number, number, number], options: ExtractFeaturesOptions = {}): Promise<Float32Array> {
+  const pooling = options.pooling ?? 'cls';
+  const batchSize = options.batchSize ?? 256;
+  checkExtractArgs(model, images, shape, pooling, batchSize);
+  const [n, h, w, c] = shape;
+  const d = model.config.embedDim;
+  const perImage = h * w * c;
+  const out = new Float32Array(n * d); // [N, D]
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const batch = tf.tensor4d(images.subarray(start * perImage, end * perImage), [end - start, h, w, c]); // [B, H, W, C]
+    try {
+      const feats = model.features(batch, pooling); // [B, D]
+      const values = (await feats.data()) as Float32Array;
+      feats.dispose();
+      out.set(values, start * d);
+    } finally {
+      batch.dispose();
+    }
+    options.onProgress?.(end, n);
+  }
+  return out;
+}
+
+/** Validates the arguments of extractFeatures against the model's config. */
+function checkExtractArgs(model: FeatureModel, images: Float32Array, shape: readonly number[], pooling: Pooling, batchSize: number): void {
+  if (!model || typeof model.features !== 'function' || !model.config) throw new TypeError('extractFeatures: model must have config and features(images, pooling) (e.g. a MaskedAutoencoder)');
+  if (pooling !== 'cls' && pooling !== 'mean') throw new RangeError(`extractFeatures: pooling is ${JSON.stringify(pooling)}, expected 'cls' or 'mean'`);
+  checkInteger('extractFeatures: batchSize', batchSize, 1);
+  if (!(images instanceof Float32Array)) throw new TypeError(`extractFeatures: images must be a Float32Array [N, H, W, C], got ${Object.prototype.toString.call(images)}`);
+  const { imgSize, inChans } = model.config;
+  const expected = `[N, ${imgSize}, ${imgSize}, ${inChans}]`;
+  if (!Array.isArray(shape) || shape.length !== 4) throw new RangeError(`extractFeatures: shape is ${JSON.stringify(shape)}, expected ${expected} (NHWC)`);
+  const [n, h, w, c] = shape;
+  checkInteger('extractFeatures: shape[0] (N)', n, 1);
+  if (h !== imgSize || w !== imgSize || c !== inChans) throw new RangeError(`extractFeatures: shape is [${shape.join(', ')}], expected ${expected} (the model's imgSize and inChans; NHWC)`);
+  if (images.length !== n * h * w * c) throw new RangeError(`extractFeatures: images has ${images.length} values, expected N x H x W x C = ${n * h * w * c} for shape [${shape.join(', ')}]`);
+  checkFinite('extractFeatures: images', images);
+}
