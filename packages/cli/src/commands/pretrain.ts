@@ -95,6 +95,11 @@ async function figureImages(settings: RunSettings, train: ImageSet): Promise<tf.
 
 /** `mae pretrain`: MAE pre-training with a run folder of config, metrics, checkpoints and figures. */
 export async function pretrainCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  if (argv.includes('--help')) {
+    const kebab = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    log(`mae pretrain [--key value ...]: MAE pre-training; with no flags the ${PRETRAIN_CLI_DEFAULTS.preset} preset on the bundled sample.\n  run:      ${RUN_KEYS.filter((k) => k !== 'help').map(kebab).join(' ')}\n  model:    ${MODEL_KEYS.map(kebab).join(' ')}\n  training: ${TRAIN_KEYS.map(kebab).join(' ')}\n  --data: ${DATA_HELP}`);
+    return;
+  }
   const settings = resolveRunSettings(argv);
   const backend = await initBackend(settings.run.backend as BackendName | 'auto');
   const data = await loadImageSet(settings.run.data, 'train', settings.run.dataDir ?? undefined);
