@@ -9,5 +9,6 @@ export { parsePth, stateDictFromPth, selectStateDict, type PthContents, type Pth
 export { PickledTensor, PickleGlobal, PickleStorage, isPickledTensor, type PickleValue } from './pickle-value.js';
 export { unpickle, UNPICKLE_LIMITS, type PickleHooks } from './unpickle.js';
 export { ALLOWED_TORCH_GLOBALS, TorchPickleHooks, type TorchArchive } from './torch-pickle.js';
-export { readStoredZip, crc32, type ZipEntry, type ZipReadOptions } from './zip.js';
+export { readStoredZip, type ZipEntry, type ZipReadOptions } from './zip.js';
+export { crc32, crc32Update } from './crc32.js';
 export { detectCheckpointFormat, parseStateDict, type CheckpointFormat } from './state-dict-file.js';

@@ -3,7 +3,8 @@ import { readGolden } from './test-utils/golden.js';
 import { buildPth, PickleWriter } from './test-utils/pickle-writer.js';
 import { buildZip } from './test-utils/zip-writer.js';
 import { parsePth } from './pth.js';
-import { crc32, readStoredZip } from './zip.js';
+import { crc32 } from './crc32.js';
+import { readStoredZip } from './zip.js';
 
 function expectFormatError(run: () => unknown, message: RegExp): void {
   expect(run).toThrow(WeightsFormatError);

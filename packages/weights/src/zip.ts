@@ -6,6 +6,7 @@
  */
 import { readU64, requireRange, utf8, viewOf } from './bytes.js';
 import { WeightsFormatError } from './tensor-record.js';
+import { crc32 } from './crc32.js';
 
 /** One file of the archive. */
 export interface ZipEntry {
@@ -284,24 +285,3 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-let crcTable: Int32Array | null = null;
-
-function crc32Table(): Int32Array {
-  if (crcTable) return crcTable;
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
-  }
-  crcTable = table;
-  return table;
-}
-
-/** CRC-32 (IEEE 802.3, as in zip) of `bytes`, as an unsigned number. */
-export function crc32(bytes: Uint8Array): number {
-  const table = crc32Table();
-  let c = -1;
-  for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}

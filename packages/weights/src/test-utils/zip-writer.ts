@@ -2,7 +2,7 @@
  * Test helper: builds STORED zip archives by hand (optionally with ZIP64 end records or a
  * different method number), so tests can make valid and broken .pth files.
  */
-import { crc32 } from '../zip.js';
+import { crc32 } from '../crc32.js';
 
 /** One file to put in the archive. */
 export interface ZipInput {

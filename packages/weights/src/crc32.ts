@@ -46,3 +46,8 @@ export function crc32Update(crc: number, bytes: Uint8Array): number {
   for (; i < bytes.length; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+/** CRC-32 (IEEE 802.3, as in zip and gzip) of `bytes`, as an unsigned number. */
+export function crc32(bytes: Uint8Array): number {
+  return crc32Update(0, bytes);
+}
