@@ -44,7 +44,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   epochs: 10,
   batchSize: 128,
   accumIter: 1,
-  blr: 1.5e-4,
+  blr: 1e-3, // official main_pretrain default (PRETRAIN.md uses 1.5e-4 at batch 4096)
   lr: null,
   minLr: 0,
   warmupEpochs: 1,
