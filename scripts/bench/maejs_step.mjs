@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// maejs side of `npm run bench`: times one MAE training step (forward, backward, AdamW step) or
+// encoder-only inference on one tfjs backend and prints one JSON line prefixed `BENCH_JSON `
+// (the same fields as scripts/bench/torch_mae.py, plus tfjs memory).
+//
+//   node scripts/bench/maejs_step.mjs --backend wasm --batch 128 --warmup 2 --repeats 5 \
+//     --config '{"imgSize":28,"patchSize":4,"inChans":1,"embedDim":128,"depth":6,"numHeads":4,
+//                "decoderEmbedDim":64,"decoderDepth":2,"decoderNumHeads":4}'
+//
+// Uses the built packages (run `npm run build` first). Exit code 3 = backend unavailable (the
+// JSON line then holds `unavailable: reason`). `--list-backends` prints which backends start.
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendUnavailableError, initBackend, listBackends } from '@maejs/backend';
+import { MaskedAutoencoder } from '@maejs/mae';
+import { AdamW, variableGradsByName } from '@maejs/trainer';
+
+const { values: flags } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    config: { type: 'string' },
+    batch: { type: 'string' },
+    warmup: { type: 'string', default: '2' },
+    repeats: { type: 'string', default: '5' },
+    mode: { type: 'string', default: 'train' },
+    seed: { type: 'string', default: '1' },
+    lr: { type: 'string', default: '1.5e-4' },
+    'no-profile': { type: 'boolean', default: false },
+    'no-probe': { type: 'boolean', default: false },
+    'list-backends': { type: 'boolean', default: false },
+  },
+});
+
+function emit(result) {
+  process.stdout.write(`BENCH_JSON ${JSON.stringify(result)}\n`);
+}
+
+function pkgVersion(name) {
+  try {
+    const require = createRequire(import.meta.url);
+    return JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
+  } catch {
+    return null;
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** 512^3 matMul on the active backend: what one plain 2-D matMul reaches here. */
+async function matmulProbe(n = 512, reps = 3) {
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 7);
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 8);
+  const run = async () => {
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+  };
+  await run();
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  tf.dispose([a, b]);
+  return { n, gflops: (2 * n ** 3) / (median(times) / 1000) / 1e9 };
+}
+
+async function main() {
+  if (flags['list-backends']) {
+    tf.enableProdMode();
+    emit({ backends: await listBackends(), versions: { node: process.version, tfjsCore: tf.version_core, tfjsBackendWasm: pkgVersion('@tensorflow/tfjs-backend-wasm'), tfjsBackendCpu: pkgVersion('@tensorflow/tfjs-backend-cpu') } });
+    return;
+  }
+  if (!flags.config || !flags.batch) throw new Error('--config and --batch are required');
+  const config = JSON.parse(flags.config);
+  const batch = Number(flags.batch);
+  const warmup = Number(flags.warmup);
+  const repeats = Number(flags.repeats);
+  const mode = flags.mode;
+  if (mode !== 'train' && mode !== 'encoder') throw new Error(`--mode train|encoder, got ${mode}`);
+  const baseSeed = Number(flags.seed);
+
+  tf.enableProdMode();
+  let backend;
+  try {
+    backend = await initBackend(flags.backend);
+  } catch (error) {
+    if (error instanceof BackendUnavailableError) {
+      emit({ impl: 'maejs', backend: flags.backend, unavailable: error.reason });
+      process.exitCode = 3;
+      return;
+    }
+    throw error;
+  }
+
+  const model = new MaskedAutoencoder(config, { seed: baseSeed });
+  const vars = model.trainableVariables();
+  let params = 0;
+  for (const v of vars.values()) params += v.size;
+  const { imgSize, inChans } = model.config;
+  const images = tf.randomNormal([batch, imgSize, imgSize, inChans], 0, 1, 'float32', baseSeed + 1);
+  const optimizer = mode === 'train' ? new AdamW(vars, { lr: Number(flags.lr), betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.05 }) : null;
+
+  let stepIndex = 0;
+  // One full step; returns the loss (train) or one output value (encoder). The read-back at the
+  // end waits for every kernel (wasm and cpu run synchronously anyway) and costs microseconds.
+  async function step() {
+    stepIndex += 1;
+    if (mode === 'train') {
+      const maskSeed = 1000 + stepIndex; // tfjs treats seed 0 as unseeded
+      const { value, grads } = variableGradsByName(() => model.loss(images, { seed: maskSeed, checkFinite: false }), vars);
+      optimizer.applyGradients(grads);
+      tf.dispose([...grads.values()]);
+      const loss = (await value.data())[0];
+      value.dispose();
+      return loss;
+    }
+    const out = tf.tidy(() => tf.slice(model.encoder.apply(images), [0, 0, 0], [1, 1, 1]));
+    const v = (await out.data())[0];
+    out.dispose();
+    return v;
+  }
+
+  let first = null;
+  for (let i = 0; i < warmup; i++) {
+    const v = await step();
+    if (first === null) first = v;
+  }
+  const times = [];
+  let last = null;
+  const tensorsBefore = tf.memory().numTensors;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    last = await step();
+    times.push(performance.now() - t0);
+    if (first === null) first = last;
+  }
+  const leakedTensors = tf.memory().numTensors - tensorsBefore;
+  const steadyBytes = tf.memory().numBytes;
+
+  // Peak tensor bytes within one step: tf.profile on one extra, untimed step.
+  let profile = null;
+  if (!flags['no-profile']) {
+    const info = await tf.profile(async () => {
+      await step();
+    });
+    profile = { peakBytes: info.peakBytes, newBytes: info.newBytes, newTensors: info.newTensors, kernels: info.kernels.length };
+  }
+  const probe = flags['no-probe'] ? null : await matmulProbe();
+
+  optimizer?.dispose();
+  images.dispose();
+  model.dispose();
+
+  const med = times.length ? median(times) : NaN;
+  emit({
+    impl: 'maejs',
+    backend,
+    mode,
+    batch,
+    config: model.config,
+    params,
+    threads: 1,
+    warmup,
+    repeats,
+    stepMs: times,
+    medianMs: med,
+    minMs: times.length ? Math.min(...times) : null,
+    maxMs: times.length ? Math.max(...times) : null,
+    imagesPerSec: times.length ? batch / (med / 1000) : null,
+    firstValue: first,
+    lastValue: last,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    rssBytes: process.memoryUsage().rss,
+    tfBytesSteady: steadyBytes,
+    tfPeakBytesInStep: profile ? profile.peakBytes : null,
+    profile,
+    leakedTensorsPerRun: leakedTensors,
+    matmulProbe: probe,
+    versions: {
+      node: process.version,
+      tfjsCore: tf.version_core,
+      tfjsBackendWasm: pkgVersion('@tensorflow/tfjs-backend-wasm'),
+      tfjsBackendCpu: pkgVersion('@tensorflow/tfjs-backend-cpu'),
+    },
+  });
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exitCode = 1;
+});
