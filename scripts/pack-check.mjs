@@ -48,6 +48,10 @@ const { value, grads } = tf.variableGrads(() => model.loss(tf.randomNormal([2, 8
 const loss = value.dataSync()[0];
 if (!Number.isFinite(loss) || Object.keys(grads).length !== model.trainableVariables().size) throw new Error('forward/backward failed');
 console.log('ESM import, forward and backward OK, loss', loss.toFixed(4));
+const { loadBundledSample } = await import('@maejs/data/node');
+const sample = await loadBundledSample();
+if (sample.n !== 3000) throw new Error('bundled sample: expected 3000 images, got ' + sample.n);
+console.log('bundled Fashion-MNIST sample loads from the installed @maejs/data:', sample.n, 'images');
 `,
   );
   console.log(run('node', ['check.mjs'], app).trim());
