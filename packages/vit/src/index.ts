@@ -1,4 +1,5 @@
-export { Attention, Block, gelu, LayerNorm, Linear, Mlp } from './layers.js';
+export { Attention, Block, LayerNorm, Linear, Mlp } from './layers.js';
+export { gelu, layerNorm2d } from './fused.js';
 export type { BlockOptions } from './layers.js';
 export { PatchEmbed, tokenInit, ViTEncoder } from './encoder.js';
 export type { ViTEncoderOptions } from './encoder.js';

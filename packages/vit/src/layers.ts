@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { linear } from '@maejs/backend';
+import { gelu, layerNorm2d } from './fused.js';
 import { ParamRegistry, xavierUniform } from './params.js';
 
 /**
@@ -45,18 +46,11 @@ export class LayerNorm {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    const mean = tf.mean(x, -1, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), -1, true);
-    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-    return tf.add(tf.mul(normed, this.weight), this.bias);
+    const rows = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D; // [M, D]
+    return tf.reshape(layerNorm2d(rows, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps), x.shape);
   }
 }
 
-/** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU() (not the tanh approximation). */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
-}
 
 /**
  * Multi-head self-attention with a fused qkv projection (timm 0.3.2 `Attention`, qkv_bias).

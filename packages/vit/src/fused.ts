@@ -1,0 +1,62 @@
+/**
+ * LayerNorm and exact GELU as single differentiable ops (tf.customGrad) with hand-written
+ * gradients. The same values as the op-by-op forms, but the backward pass keeps only what it
+ * needs (x-hat and 1/std for LayerNorm, x for GELU) instead of every intermediate, and runs a
+ * few fused expressions instead of the chain rule through each elementwise op.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+type Args = Array<tf.Tensor | tf.GradSaveFunc>;
+
+/**
+ * LayerNorm over the last axis with biased variance (torch.nn.LayerNorm).
+ * x: [M, D], gamma, beta: [D] -> [M, D].
+ *
+ * Backward, per row with xhat = (x - mean) * rstd and g = dy * gamma:
+ * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)); dgamma = sum_rows(dy * xhat); dbeta = sum_rows(dy).
+ */
+export function layerNorm2d(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const op = tf.customGrad((...args: Args) => {
+    const [xIn, gIn, bIn, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const mean = tf.mean(xIn, -1, true); // [M, 1]
+    const centered = tf.sub(xIn, mean);
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps)); // [M, 1]
+    const xhat = tf.mul(centered, rstd); // [M, D]
+    save([xhat, rstd, gIn]);
+    return {
+      value: tf.add(tf.mul(xhat, gIn), bIn),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rs, gamma] = saved;
+        const g = tf.mul(dy, gamma); // [M, D]
+        const meanG = tf.mean(g, -1, true);
+        const meanGX = tf.mean(tf.mul(g, xh), -1, true);
+        const dx = tf.mul(rs, tf.sub(tf.sub(g, meanG), tf.mul(xh, meanGX)));
+        return [dx, tf.sum(tf.mul(dy, xh), 0), tf.sum(dy, 0)];
+      },
+    };
+  });
+  return op(x, gamma, beta) as tf.Tensor2D;
+}
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/**
+ * Exact (erf) GELU, 0.5 x (1 + erf(x / sqrt 2)) as torch.nn.GELU(); gradient
+ * 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi).
+ */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: Args) => {
+    const [xIn, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([xIn]);
+    return {
+      value: tf.mul(tf.mul(xIn, 0.5), tf.add(tf.erf(tf.mul(xIn, Math.SQRT1_2)), 1)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs] = saved;
+        const cdf = tf.mul(tf.add(tf.erf(tf.mul(xs, Math.SQRT1_2)), 1), 0.5);
+        const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI);
+        return [tf.mul(dy, tf.add(cdf, tf.mul(xs, pdf)))];
+      },
+    };
+  });
+  return op(x);
+}

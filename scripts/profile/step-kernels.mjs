@@ -1,0 +1,28 @@
+// Profiles one MAE training step (forward + backward, no optimizer) of the mae_tiny_28 preset:
+// time per step, peak tensor memory, and kernel time by kernel name.
+// Usage: node scripts/profile/step-kernels.mjs [backend=wasm] [batch=128]   (after npm run build)
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@maejs/backend';
+import { MaskedAutoencoder, maeTiny28 } from '@maejs/mae';
+
+tf.enableProdMode();
+const backend = process.argv[2] ?? 'wasm';
+const batch = Number(process.argv[3] ?? 128);
+await initBackend(backend);
+const model = new MaskedAutoencoder(maeTiny28);
+const images = tf.randomNormal([batch, 28, 28, 1]);
+const vars = [...model.trainableVariables().values()];
+const step = () => {
+  const { value, grads } = tf.variableGrads(() => model.loss(images, { seed: 1 }), vars);
+  value.dataSync();
+  tf.dispose([value, ...Object.values(grads)]);
+};
+step();
+const t = performance.now();
+for (let i = 0; i < 3; i++) step();
+console.log(`${backend} batch ${batch}: ${((performance.now() - t) / 3).toFixed(0)} ms/step`);
+const prof = await tf.profile(step);
+console.log(`peak tensor memory ${(prof.peakBytes / 1e6).toFixed(0)} MB, ${prof.kernels.length} kernel calls`);
+const byKernel = {};
+for (const k of prof.kernels) byKernel[k.name] = (byKernel[k.name] ?? 0) + k.kernelTimeMs;
+for (const [name, ms] of Object.entries(byKernel).sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(16)} ${ms.toFixed(0)} ms`);
