@@ -17,6 +17,8 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[], log: (li
   demo: { summary: 'parity check on the golden case (when present) and a short training run on the built-in sample', run: demoCommand },
   forward: { summary: 'one MAE forward pass: --weights --config --images [--noise] --out', run: forwardCommand },
   backends: { summary: 'which tfjs backends start here, and why the others do not', run: backendsCommand },
+  convert: { summary: 'checkpoints between official .pth/.safetensors, Hugging Face ViTMAE and tfjs: <in> <out> [--to official|hf|tfjs] [--preset|--config]', run: async (argv, log) => (await import('./commands/convert.js')).convertCommand(argv, log) },
+  info: { summary: 'what a checkpoint holds: format, keys, shapes, inferred config, decoder absent, head present', run: async (argv, log) => (await import('./commands/info.js')).infoCommand(argv, log) },
 };
 
 function usage(): string {

@@ -12,3 +12,37 @@ export { ALLOWED_TORCH_GLOBALS, TorchPickleHooks, type TorchArchive } from './to
 export { readStoredZip, type ZipEntry, type ZipReadOptions } from './zip.js';
 export { crc32, crc32Update } from './crc32.js';
 export { detectCheckpointFormat, parseStateDict, type CheckpointFormat } from './state-dict-file.js';
+export { hfNamePairs, hfToOfficial, officialToHf, isHfVitMaeLayout, maeConfigFromHf, hfConfigFromMae, HF_VITMAE_DEFAULTS } from './hf-vitmae.js';
+export {
+  TFJS_STATE_FORMAT,
+  TFJS_SHARD_BYTES,
+  MAX_MODEL_JSON_BYTES,
+  tfjsArtifactsFromState,
+  stateFromTfjsArtifacts,
+  tfjsFilesFromArtifacts,
+  tfjsArtifactsFromFiles,
+  parseTfjsModelJson,
+  parseTfjsModel,
+  checkShardPath,
+  type ShardReader,
+  type TfjsStateContents,
+  type TfjsWritableTensor,
+} from './tfjs-format.js';
+export { saveStateDictTfjs, loadStateDictTfjs } from './tfjs-io.js';
+export {
+  importCheckpoint,
+  importTfjsArtifacts,
+  analyzeCheckpoint,
+  maeStateOf,
+  exportSafetensors,
+  exportTfjsArtifacts,
+  checkpointFileKind,
+  parseJsonFile,
+  shapesOf,
+  CheckpointError,
+  type CheckpointLayout,
+  type CheckpointFileFormat,
+  type ImportedCheckpoint,
+  type ExportedFile,
+} from './checkpoint.js';
+export { runFuzz, derivedSeeds, prng, writeZip, assembleSafetensors, type FuzzSeed, type FuzzKind, type FuzzOptions, type FuzzReport, type FuzzTally } from './fuzz-core.js';

@@ -206,7 +206,7 @@ describe('tensor decoding in .pth files', () => {
 });
 
 describe('restricted unpickling of .pth files', () => {
-  const ALLOWED = /\(allowed: torch\._utils\._rebuild_tensor_v2, torch\._utils\._rebuild_parameter, .*collections\.OrderedDict, torch\.FloatStorage, .*torch\.BoolStorage\)/;
+  const ALLOWED = /\(allowed: torch\._utils\._rebuild_tensor_v2, torch\._utils\._rebuild_parameter, .*collections\.OrderedDict, argparse\.Namespace, torch\.FloatStorage, .*torch\.BoolStorage\)/;
 
   it("refuses GLOBAL 'os system', naming it and the allow-list", () => {
     const bytes = pthOf((w) => w.global('os', 'system').str('touch /tmp/pwned').tupleN(1).reduce());
@@ -219,7 +219,7 @@ describe('restricted unpickling of .pth files', () => {
     const bytes = pthOf((w) => w.str('builtins').str('eval').raw(0x93).str('1+1').tupleN(1).reduce());
     expectFormatError(() => parsePth(bytes, 'evil.pth'), /^evil\.pth: pickle refers to global 'builtins\.eval', which is not allowed/);
     expectFormatError(() => parsePth(pthOf((w) => w.global('torch', 'load'))), /global 'torch\.load', which is not allowed/);
-    expectFormatError(() => parsePth(pthOf((w) => w.global('argparse', 'Namespace'))), /global 'argparse\.Namespace', which is not allowed/);
+    expectFormatError(() => parsePth(pthOf((w) => w.global('argparse', 'ArgumentParser'))), /global 'argparse\.ArgumentParser', which is not allowed/);
   });
 
   it('never calls allowed globals in unintended ways', () => {
@@ -272,10 +272,17 @@ describe('restricted unpickling of .pth files', () => {
     expect(depth).toBe(999);
   });
 
+  it("reads the argparse.Namespace official training checkpoints keep under 'args' as an inert dict", () => {
+    const { root } = parsePth(pthOf((w) => w.global('argparse', 'Namespace').emptyTuple().raw(0x81).emptyDict().str('blr').float(1.5e-4).setitem().build()));
+    expect(root).toBeInstanceOf(Map);
+    expectFormatError(() => parsePth(pthOf((w) => w.global('collections', 'OrderedDict').emptyTuple().raw(0x81))), /creates an object of 'collections\.OrderedDict' \(NEWOBJ\), which is only allowed for argparse\.Namespace/);
+    expectFormatError(() => parsePth(pthOf((w) => w.global('argparse', 'Namespace').int(1).tupleN(1).raw(0x81))), /creates argparse\.Namespace with 1 arguments; expected none/);
+  });
+
   it('refuses unknown and unsupported opcodes, naming them', () => {
     expectFormatError(() => parsePth(pthOf((w) => w.raw(0xff)), 'op.pth'), /^op\.pth: unknown opcode 0xff \(pickle byte 2\)/);
     expectFormatError(() => parsePth(pthOf((w) => w.raw(0x69))), /opcode 0x69 \(INST\) is not supported by this restricted unpickler/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x81))), /opcode 0x81 \(NEWOBJ\) is not supported/);
+    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x81))), /pops a value from an empty stack/);
     expectFormatError(() => parsePth(pthOf((w) => w.raw(0x6f))), /opcode 0x6f \(OBJ\) is not supported/);
     expectFormatError(() => parsePth(pthOf((w) => w.raw(0x82, 1))), /opcode 0x82 \(EXT1\) is not supported/);
   });

@@ -29,11 +29,15 @@ const REBUILD_PARAMETER_WITH_STATE = 'torch._utils._rebuild_parameter_with_state
 const ORDERED_DICT = 'collections.OrderedDict';
 
 /** Every global a torch pickle may name; any other is refused. */
+/** The argparse.Namespace official training checkpoints store under 'args' (plain settings). */
+const NAMESPACE = 'argparse.Namespace';
+
 export const ALLOWED_TORCH_GLOBALS: readonly string[] = [
   REBUILD_TENSOR,
   REBUILD_PARAMETER,
   REBUILD_PARAMETER_WITH_STATE,
   ORDERED_DICT,
+  NAMESPACE,
   ...Object.keys(STORAGE_DTYPES),
 ];
 
@@ -88,6 +92,14 @@ export class TorchPickleHooks implements PickleHooks {
       default:
         return this.fail(`pickle calls ${name === null ? describe(callable) : `'${name}'`}, which cannot be called`);
     }
+  }
+
+  /** Only argparse.Namespace() (no arguments) is created: as an empty dict, filled by BUILD. */
+  newObject(cls: PickleValue, args: PickleValue[]): PickleValue {
+    const name = cls instanceof PickleGlobal ? cls.qualifiedName : describe(cls);
+    if (name !== NAMESPACE) this.fail(`pickle creates an object of ${name === NAMESPACE ? name : `'${name}'`} (NEWOBJ), which is only allowed for ${NAMESPACE}`);
+    if (args.length !== 0) this.fail(`pickle creates ${NAMESPACE} with ${args.length} arguments; expected none`);
+    return new Map();
   }
 
   build(target: PickleValue, state: PickleValue): void {

@@ -26,6 +26,11 @@ export interface PickleHooks {
   persistentLoad(pid: PickleValue, nearbyKey: string | null): PickleValue;
   /** BUILD: apply `state` to `target` (typically ignore it) or throw. */
   build(target: PickleValue, state: PickleValue): void;
+  /**
+   * NEWOBJ: `cls.__new__(cls, *args)` of a plain data class (e.g. argparse.Namespace in official
+   * training checkpoints): return an inert stand-in or throw. Without this hook NEWOBJ is refused.
+   */
+  newObject?(cls: PickleValue, args: PickleValue[]): PickleValue;
 }
 
 /** Resource limits of {@link unpickle}. */
@@ -357,6 +362,7 @@ class Unpickler {
       }
       case 0x93: return this.stackGlobal(); // STACK_GLOBAL
       case 0x52: return this.reduce(); // REDUCE
+      case 0x81: return this.newObject(); // NEWOBJ
       case 0x62: return this.build(); // BUILD
       case 0x51: return this.persistentLoad(); // BINPERSID
       default:
@@ -401,6 +407,14 @@ class Unpickler {
     const callable = this.pop();
     if (!Array.isArray(args)) this.fail(`REDUCE needs an argument tuple, found ${describe(args)}`);
     this.push(this.hooks.reduce(callable, args, this.nearbyKey()));
+  }
+
+  private newObject(): void {
+    const args = this.pop();
+    const cls = this.pop();
+    if (!Array.isArray(args)) this.fail(`NEWOBJ needs an argument tuple, found ${describe(args)}`);
+    if (!this.hooks.newObject) this.fail(`opcode ${opcodeText(0x81)} is not supported by this restricted unpickler`);
+    this.push(this.hooks.newObject(cls, args));
   }
 
   private persistentLoad(): void {

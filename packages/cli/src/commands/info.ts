@@ -1,0 +1,97 @@
+/**
+ * `mae info <file>`: what a checkpoint holds — format, layout, keys and shapes, the architecture
+ * the shapes determine, what is missing (decoder absent, undetermined head counts) and what is
+ * extra (a fine-tuned head, fc_norm). With --config / --preset, the completed config as well.
+ */
+import { parseArgs } from 'node:util';
+import { inferConfigFields, type InferredFields, type MaeConfig } from '@maejs/mae';
+import { analyzeCheckpoint, shapesOf, type ImportedCheckpoint } from '@maejs/weights';
+import { UsageError } from '../args.js';
+import { describeImport, readAnyCheckpoint, readConfigFlag, readPresetFlag } from './convert.js';
+
+const FLAGS = {
+  config: { type: 'string' },
+  preset: { type: 'string' },
+  all: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+const HELP = `usage: mae info <checkpoint> [--config <json or file>] [--preset <name>] [--all]
+
+  <checkpoint>  .pth / .safetensors (official or Hugging Face layout), a Hugging Face folder, or a
+                tfjs model.json / its folder
+  --config, --preset  complete the fields the tensors do not determine (head counts) and check
+                every key against the completed config
+  --all         list every key (default: the first 60)`;
+
+const LISTED_KEYS = 60;
+
+/** Keys with shapes and dtypes, at most `limit` of them. */
+function keyLines(c: ImportedCheckpoint, limit: number): string[] {
+  const lines = [...c.tensors].slice(0, limit).map(([k, t]) => `  ${k} [${t.shape.join(', ')}] ${t.dtype}`);
+  if (c.tensors.size > limit) lines.push(`  ... ${c.tensors.size - limit} more (--all lists them)`);
+  return lines;
+}
+
+/** The fields the shapes determine, each with the tensor that shows it. */
+function inferredLines(found: InferredFields): string[] {
+  const fields = Object.keys(found.fields) as (keyof MaeConfig)[];
+  return fields.map((f) => `  ${f} = ${String(found.fields[f])}  (${found.evidence[f]})`);
+}
+
+/** Missing and extra parts, in plain words. */
+function partLines(found: InferredFields, declared: Partial<MaeConfig>): string[] {
+  const lines = [found.hasDecoder ? '  decoder: present' : '  decoder: ABSENT (encoder-only checkpoint: features work, reconstruction does not)'];
+  if (found.headKeys.length) lines.push(`  classifier head: present (${found.headKeys.join(', ')}): a fine-tuned model; not part of MAE`);
+  if (found.fcNormKeys.length) lines.push(`  fc_norm: present (${found.fcNormKeys.join(', ')}): global-pool fine-tuning, whose final norm comes after mean pooling (not MAE's norm.*)`);
+  const undetermined = ['numHeads', ...(found.hasDecoder ? ['decoderNumHeads'] : [])].filter((f) => declared[f as keyof MaeConfig] === undefined);
+  if (undetermined.length) lines.push(`  not determined by the tensors: ${undetermined.join(', ')} (give --config or --preset)`);
+  for (const p of found.problems) lines.push(`  problem: ${p}`);
+  return lines;
+}
+
+/** The completed config and the key check, when the flags (or the file) complete it. */
+function completedLines(c: ImportedCheckpoint, given: Partial<MaeConfig>, fallback: Partial<MaeConfig>): string[] {
+  try {
+    const r = analyzeCheckpoint(c, given, fallback);
+    const lines = ['config:', ...Object.entries(r.config).map(([k, v]) => `  ${k} = ${String(v)}  (from ${r.sources[k as keyof MaeConfig]})`)];
+    const missing = r.hasDecoder ? r.missingKeys : r.missingKeys.filter((k) => !/^(mask_token|decoder_)/.test(k));
+    lines.push(`missing keys: ${missing.length ? missing.join(', ') : 'none'}${r.hasDecoder ? '' : ' (besides the decoder)'}`);
+    lines.push(`extra keys: ${r.extraKeys.length ? r.extraKeys.join(', ') : 'none'}`);
+    for (const m of r.misshapen) lines.push(`wrong shape: ${m.key} is [${m.got}], the config implies [${m.expected}]`);
+    for (const n of r.notes) lines.push(`note: ${n}`);
+    return lines;
+  } catch (error) {
+    return [`config: cannot be completed: ${(error as Error).message}`];
+  }
+}
+
+/** `mae info`. */
+export async function infoCommand(argv: string[], log: (line: string) => void): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(`mae info: ${(error as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return log(HELP);
+  if (positionals.length !== 1) throw new UsageError(`mae info: expected one checkpoint, got ${positionals.length}\n${HELP}`);
+  const c = await readAnyCheckpoint(positionals[0]);
+  const found = inferConfigFields(shapesOf(c.tensors));
+  const values_ = [...c.tensors.values()].reduce((s, t) => s + t.data.length, 0);
+  const given = { ...c.declared, ...readConfigFlag(values.config) };
+  const lines = [
+    `file: ${describeImport(c)}`,
+    `values: ${values_}`,
+    'keys:',
+    ...keyLines(c, values.all ? Number.POSITIVE_INFINITY : LISTED_KEYS),
+    'determined by the tensor shapes:',
+    ...inferredLines(found),
+    ...(c.declaredBy ? [`declared by ${c.declaredBy}: ${JSON.stringify(c.declared)}`] : []),
+    'parts:',
+    ...partLines(found, given),
+    ...completedLines(c, readConfigFlag(values.config), readPresetFlag(values.preset)),
+  ];
+  for (const line of lines) log(line);
+}
