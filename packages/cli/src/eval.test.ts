@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -63,9 +63,21 @@ describe('mae features / visualize / eval', () => {
     expect(results.probes['kNN (k 20, T 0.07), raw pixels']).toBeGreaterThan(0.7); // the bundled sample is real Fashion-MNIST
   });
 
+  it('computes features from an encoder-only official checkpoint, saying the decoder is absent', async () => {
+    const { parseSafetensors, encodeSafetensors } = await import('@maejs/weights');
+    const full = parseSafetensors(readFileSync(goldenFile('tiny-gray', 'state_dict.safetensors')), 'golden').tensors;
+    const encoderOnly = [...full].filter(([k]) => !k.startsWith('decoder') && k !== 'mask_token') as [string, { dtype: 'float32'; shape: number[]; data: Float32Array }][];
+    const file = join(dir, 'encoder-only.safetensors');
+    writeFileSync(file, encodeSafetensors(encoderOnly));
+    const r = await mae('features', '--weights', file, '--config', '{"num_heads": 4}', '--count', '5', '--out', join(dir, 'enc.npy'), '--backend', 'wasm');
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/note: .*decoder/i);
+    expect(parseNpy(readFileSync(join(dir, 'enc.npy')), 'enc').shape).toEqual([5, 64]);
+  });
+
   it('names bad flags', async () => {
     expect((await mae('eval', '--checkpoint', run, '--probe', 'svm')).err).toMatch(/--probe takes linear, knn, finetune; got 'svm'/);
-    expect((await mae('eval', '--probe', 'knn')).err).toMatch(/give --checkpoint <run folder or checkpoint file> or --weights <file> --config <json>/);
+    expect((await mae('eval', '--probe', 'knn')).err).toMatch(/give --checkpoint <run folder or checkpoint file> or --weights <file> \[--config <json> \| --preset <name>\]/);
     expect((await mae('features', '--checkpoint', run, '--pooling', 'max', '--out', join(dir, 'x.npy'))).err).toMatch(/--pooling must be cls or mean, got 'max'/);
     expect((await mae('visualize', '--checkpoint', join(dir, 'none'), '--out', join(dir, 'x.png'))).err).toMatch(/none: does not exist/);
   });

@@ -1,11 +1,12 @@
 /** Loading a model for eval/visualize/features: a training checkpoint (file or run folder), or official weights + config. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MaskedAutoencoder } from '@maejs/mae';
+import { loadEncoderStateDict, MaskedAutoencoder } from '@maejs/mae';
 import { readCheckpoint } from '@maejs/trainer/node';
+import { analyzeCheckpoint, maeStateOf } from '@maejs/weights';
 import { UsageError } from './args.js';
+import { readAnyCheckpoint, readConfigFlag, readPresetFlag } from './commands/convert.js';
 import { readConfigFile } from './commands/forward.js';
-import { readStateDict } from './tensors-io.js';
 
 export interface LoadedModel {
   model: MaskedAutoencoder;
@@ -13,6 +14,8 @@ export interface LoadedModel {
   source: string;
   /** Normalisation of the training data, when the run folder recorded it. */
   normalization?: { mean: number[]; std: number[] };
+  /** Remarks on the checkpoint (decoder absent, fields from defaults, ...). */
+  notes: string[];
 }
 
 /** The `data` record of the run's config.json beside a checkpoint, if any. */
@@ -29,20 +32,25 @@ function runNormalization(checkpointPath: string): LoadedModel['normalization'] 
 
 /**
  * `--checkpoint <run folder | checkpoint file>` (a maejs training checkpoint: the config is in
- * it), or `--weights <.pth | .safetensors> --config <json>` (official state dict).
+ * it), or `--weights <file or folder>` in any layout `mae convert` reads (official .pth /
+ * .safetensors, Hugging Face folder, tfjs model.json), with `--config` (JSON or file) or
+ * `--preset` for what the tensors do not determine (the head counts). Encoder-only checkpoints
+ * load with a randomly initialised decoder, which is said in `notes`.
  */
-export function loadModel(flags: Record<string, unknown>, command: string): LoadedModel {
+export async function loadModel(flags: Record<string, unknown>, command: string): Promise<LoadedModel> {
   if (typeof flags.checkpoint === 'string') {
     const { checkpoint, path } = readCheckpoint(flags.checkpoint);
     const model = new MaskedAutoencoder(checkpoint.meta.model);
     model.loadStateDict(checkpoint.model);
-    return { model, source: path, normalization: runNormalization(path) };
+    return { model, source: path, normalization: runNormalization(path), notes: [] };
   }
   if (typeof flags.weights === 'string') {
-    if (typeof flags.config !== 'string') throw new UsageError(`mae ${command}: --weights needs --config <json with official keyword names>`);
-    const model = new MaskedAutoencoder(readConfigFile(flags.config));
-    model.loadStateDict(readStateDict(flags.weights));
-    return { model, source: flags.weights };
+    const imported = await readAnyCheckpoint(flags.weights);
+    const given = typeof flags.config === 'string' && !flags.config.trim().startsWith('{') ? { ...readConfigFile(flags.config) } : readConfigFlag(flags.config as string | undefined);
+    const analysis = analyzeCheckpoint(imported, given, readPresetFlag(flags.preset as string | undefined));
+    const model = new MaskedAutoencoder(analysis.config);
+    loadEncoderStateDict(model, maeStateOf(imported, analysis).state);
+    return { model, source: flags.weights, notes: analysis.notes };
   }
-  throw new UsageError(`mae ${command}: give --checkpoint <run folder or checkpoint file> or --weights <file> --config <json>`);
+  throw new UsageError(`mae ${command}: give --checkpoint <run folder or checkpoint file> or --weights <file> [--config <json> | --preset <name>]`);
 }

@@ -10,8 +10,9 @@ import { checkPooling, normalisedImages } from './features.js';
 
 export const evalFlags: FlagSpec = {
   checkpoint: { type: 'string', description: 'run folder or training checkpoint' },
-  weights: { type: 'string', description: 'official state dict (.pth/.safetensors), with --config' },
-  config: { type: 'string', description: 'JSON with official keyword names (for --weights)' },
+  weights: { type: 'string', description: 'checkpoint in any layout: official .pth/.safetensors, HF folder, tfjs model.json' },
+  config: { type: 'string', description: 'for --weights: fields the tensors do not determine, JSON or a file (official or MaeConfig names)' },
+  preset: { type: 'string', description: 'for --weights: preset to take those fields from' },
   data: { type: 'string', description: `labelled data with a train and a test split: fashion-mnist, mnist, or sample (split 2000/1000)`, default: 'fashion-mnist' },
   probe: { type: 'string', description: 'comma list of linear, knn, finetune', default: 'linear,knn' },
   pooling: { type: 'string', description: 'cls or mean (features of the probes)', default: 'mean' },
@@ -53,7 +54,8 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
   const pooling = checkPooling(flags.pooling);
   const seed = Number(flags.seed);
   await initBackend(flags.backend as BackendName | 'auto');
-  const { model, source, normalization } = loadModel(flags, 'eval');
+  const { model, source, normalization, notes } = await loadModel(flags, 'eval');
+  for (const note of notes) log(`note: ${note}`);
   const results: Record<string, unknown> = { checkpoint: source, data: flags.data, pooling, probes: {} as Record<string, number> };
   const record = (name: string, value: number, seconds: number) => {
     (results.probes as Record<string, number>)[name] = value;

@@ -8,8 +8,9 @@ import { loadModel } from '../model-source.js';
 
 export const featuresFlags: FlagSpec = {
   checkpoint: { type: 'string', description: 'run folder or training checkpoint' },
-  weights: { type: 'string', description: 'official state dict (.pth/.safetensors), with --config' },
-  config: { type: 'string', description: 'JSON with official keyword names (for --weights)' },
+  weights: { type: 'string', description: 'checkpoint in any layout: official .pth/.safetensors, HF folder, tfjs model.json' },
+  config: { type: 'string', description: 'for --weights: fields the tensors do not determine, JSON or a file (official or MaeConfig names)' },
+  preset: { type: 'string', description: 'for --weights: preset to take those fields from' },
   images: { type: 'string', description: DATA_HELP, default: 'sample' },
   split: { type: 'string', description: 'train or test (fashion-mnist / mnist)', default: 'train' },
   pooling: { type: 'string', description: 'cls (cls token) or mean (mean of patch tokens)', default: 'cls' },
@@ -49,7 +50,8 @@ export async function featuresCommand(argv: string[], log: (line: string) => voi
   if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae features: --split must be train or test, got '${flags.split}'`);
   const batchSize = Number(flags['batch-size']);
   await initBackend(flags.backend as BackendName | 'auto');
-  const { model, source, normalization } = loadModel(flags, 'features');
+  const { model, source, normalization, notes } = await loadModel(flags, 'features');
+  for (const note of notes) log(`note: ${note}`);
   try {
     const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');
     const start = Number(flags.start);

@@ -7,8 +7,9 @@ import { loadModel } from '../model-source.js';
 
 export const visualizeFlags: FlagSpec = {
   checkpoint: { type: 'string', description: 'run folder or training checkpoint (.safetensors)' },
-  weights: { type: 'string', description: 'official state dict (.pth/.safetensors), with --config' },
-  config: { type: 'string', description: 'JSON with official keyword names (for --weights)' },
+  weights: { type: 'string', description: 'checkpoint in any layout: official .pth/.safetensors, HF folder, tfjs model.json' },
+  config: { type: 'string', description: 'for --weights: fields the tensors do not determine, JSON or a file (official or MaeConfig names)' },
+  preset: { type: 'string', description: 'for --weights: preset to take those fields from' },
   images: { type: 'string', description: DATA_HELP, default: 'sample' },
   split: { type: 'string', description: 'train or test (for fashion-mnist / mnist)', default: 'test' },
   count: { type: 'string', description: 'number of images (rows)', default: '8' },
@@ -29,7 +30,8 @@ export async function visualizeCommand(argv: string[], log: (line: string) => vo
   const maskRatio = flags['mask-ratio'] === undefined ? undefined : Number(flags['mask-ratio']);
   if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae visualize: --split must be train or test, got '${flags.split}'`);
   await initBackend(flags.backend as BackendName | 'auto');
-  const { model, source, normalization } = loadModel(flags, 'visualize');
+  const { model, source, normalization, notes } = await loadModel(flags, 'visualize');
+  for (const note of notes) log(`note: ${note}`);
   try {
     const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');
     const [n, h, w, c] = set.shape;
