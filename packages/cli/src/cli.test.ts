@@ -4,24 +4,10 @@ import { join } from 'node:path';
 import { parseNpy } from '@maejs/weights';
 import { goldenFile } from '../../../testing/golden.js';
 import { expectClose, TEST_BACKENDS } from '../../../testing/backends.js';
-import { main } from './main.js';
+import { runMae as mae } from './test-utils/run-mae.js';
 
 const golden = (file: string) => goldenFile('tiny-gray', file);
 
-/** Runs `mae ...args`, capturing stdout lines and stderr text. */
-async function mae(...args: string[]): Promise<{ code: number; out: string[]; err: string }> {
-  const out: string[] = [];
-  let err = '';
-  const spy = jest.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
-    err += parts.join(' ') + '\n';
-  });
-  try {
-    const code = await main(args, (line) => out.push(line));
-    return { code, out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 let dir: string;
 beforeAll(() => {
@@ -35,7 +21,7 @@ describe.each(TEST_BACKENDS)('mae forward on the golden case [%s]', (backend) =>
     const r = await mae('forward', '--weights', golden(weights), '--config', golden('case.json'), '--images', golden('inputs.npy'), '--noise', golden('noise.npy'), '--out', out, '--backend', backend);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out.join('\n')).toMatch(new RegExp(`backend ${backend}: loss 2\\.63592`));
+    expect(r.out).toMatch(new RegExp(`backend ${backend}: loss 2\\.63592`));
     const read = (f: string) => parseNpy(readFileSync(join(out, f)), f);
     const want = (f: string) => parseNpy(readFileSync(golden(f)), f);
     for (const f of ['mask.npy', 'ids_restore.npy']) {
@@ -115,7 +101,7 @@ describe('mae command line errors', () => {
   it('reports backends', async () => {
     const r = await mae('backends');
     expect(r.code).toBe(0);
-    expect(r.out.join('\n')).toMatch(/yes\s+wasm/);
-    expect(r.out.join('\n')).toMatch(/no\s+tensorflow\s+install the npm package @tensorflow\/tfjs-node-gpu/);
+    expect(r.out).toMatch(/yes\s+wasm/);
+    expect(r.out).toMatch(/no\s+tensorflow\s+install the npm package @tensorflow\/tfjs-node-gpu/);
   });
 });

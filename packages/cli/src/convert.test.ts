@@ -5,23 +5,10 @@ import { join } from 'node:path';
 import { isDecoderKey } from '@maejs/mae';
 import { encodeSafetensors, parseSafetensors } from '@maejs/weights';
 import { goldenFile } from '../../../testing/golden.js';
-import { main } from './main.js';
+import { runMae as mae } from './test-utils/run-mae.js';
 
 const golden = (file: string) => goldenFile('tiny-gray', file);
 
-async function mae(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  let err = '';
-  const spy = jest.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
-    err += parts.join(' ') + '\n';
-  });
-  try {
-    const code = await main(args, (line) => out.push(line));
-    return { code, out: out.join('\n'), err };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 /** Same tensors (keys, order, shapes, bytes) in two safetensors files. */
 function expectSameSafetensors(a: string, b: string): void {

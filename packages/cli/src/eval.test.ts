@@ -4,22 +4,10 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { parseNpy } from '@maejs/weights';
 import { goldenFile } from '../../../testing/golden.js';
-import { main } from './main.js';
+import { runMae as mae } from './test-utils/run-mae.js';
 
 const SMALL = ['--embed-dim', '16', '--depth', '1', '--num-heads', '2', '--decoder-embed-dim', '8', '--decoder-depth', '1', '--decoder-num-heads', '2', '--batch-size', '16', '--figure-images', '0', '--backend', 'wasm'];
 
-async function mae(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  let err = '';
-  const spy = jest.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
-    err += parts.join(' ') + '\n';
-  });
-  try {
-    return { code: await main(args, (line) => out.push(line)), out: out.join('\n'), err };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 let dir: string;
 let run: string;

@@ -2,23 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { main } from './main.js';
+import { runMae as mae } from './test-utils/run-mae.js';
 
 // A very small model on the bundled 28x28 sample, so a run takes seconds.
 const SMALL = ['--embed-dim', '16', '--depth', '1', '--num-heads', '2', '--decoder-embed-dim', '8', '--decoder-depth', '1', '--decoder-num-heads', '2', '--batch-size', '16', '--figure-images', '2', '--backend', 'wasm'];
 
-async function mae(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  let err = '';
-  const spy = jest.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
-    err += parts.join(' ') + '\n';
-  });
-  try {
-    return { code: await main(args, (line) => out.push(line)), out: out.join('\n'), err };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 const losses = (dir: string) =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8')

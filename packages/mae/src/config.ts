@@ -84,7 +84,7 @@ export function resolveConfig(partial: Partial<MaeConfig>): Readonly<MaeConfig> 
 }
 
 /** Official keyword name -> MaeConfig field (as in models_mae.MaskedAutoencoderViT and main_pretrain). */
-const OFFICIAL_NAMES: Record<string, keyof MaeConfig> = {
+export const OFFICIAL_NAMES: Readonly<Record<string, keyof MaeConfig>> = {
   img_size: 'imgSize',
   patch_size: 'patchSize',
   in_chans: 'inChans',

@@ -8,7 +8,7 @@
  * epsilon. Those come from the caller (a flag, a config file, a preset), and a missing head count
  * is an error that names the field.
  */
-import { CONFIG_DEFAULTS, MaeConfigError, resolveConfig, type MaeConfig } from './config.js';
+import { CONFIG_DEFAULTS, MaeConfigError, OFFICIAL_NAMES, resolveConfig, type MaeConfig } from './config.js';
 
 /** Shapes of a state dict by key (official names). */
 export type ShapeMap = ReadonlyMap<string, readonly number[]>;
@@ -318,22 +318,6 @@ export function inferConfig(stateShapes: ShapeMap, given: Partial<MaeConfig> = {
   return { config, sources, hasDecoder: found.hasDecoder, ...compared, notes: notesFor(found, sources) };
 }
 
-/** Official keyword name (models_mae / main_pretrain) -> MaeConfig field. */
-const KEYWORDS: Record<string, keyof MaeConfig> = {
-  img_size: 'imgSize',
-  patch_size: 'patchSize',
-  in_chans: 'inChans',
-  embed_dim: 'embedDim',
-  depth: 'depth',
-  num_heads: 'numHeads',
-  decoder_embed_dim: 'decoderEmbedDim',
-  decoder_depth: 'decoderDepth',
-  decoder_num_heads: 'decoderNumHeads',
-  mlp_ratio: 'mlpRatio',
-  norm_pix_loss: 'normPixLoss',
-  mask_ratio: 'maskRatio',
-  layer_norm_eps: 'layerNormEps',
-};
 
 /**
  * A partial MaeConfig from a JSON object written with either the MaeConfig names (`embedDim`) or
@@ -344,12 +328,12 @@ const KEYWORDS: Record<string, keyof MaeConfig> = {
 export function partialConfigFromJson(json: unknown): Partial<MaeConfig> {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new MaeConfigError('(root)', `is ${JSON.stringify(json)}: expected a JSON object`);
   const obj = json as Record<string, unknown>;
-  const known = (o: Record<string, unknown>) => Object.keys(o).some((k) => k in KEYWORDS || (FIELD_NAMES as string[]).includes(k));
+  const known = (o: Record<string, unknown>) => Object.keys(o).some((k) => k in OFFICIAL_NAMES || (FIELD_NAMES as string[]).includes(k));
   const inner = !known(obj) && obj.config && typeof obj.config === 'object' && !Array.isArray(obj.config) ? (obj.config as Record<string, unknown>) : obj;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(inner)) {
     if ((FIELD_NAMES as string[]).includes(key)) out[key] = value;
-    else if (Object.prototype.hasOwnProperty.call(KEYWORDS, key)) out[KEYWORDS[key]] = value;
+    else if (Object.prototype.hasOwnProperty.call(OFFICIAL_NAMES, key)) out[OFFICIAL_NAMES[key]] = value;
   }
   return out as Partial<MaeConfig>;
 }

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Param } from '@maejs/vit';
 import { isDecoderKey } from './infer-config.js';
 import type { MaskedAutoencoder } from './model.js';
-import { fromOfficial, officialShape, StateDictMismatchError, type StateTensor } from './state-dict.js';
+import { checkStateDict, fromOfficial, type StateTensor } from './state-dict.js';
 
 /** Options of {@link loadStateDictPartial}. */
 export interface PartialLoadOptions {
@@ -29,20 +29,6 @@ export interface PartialLoadReport {
   loaded: number;
 }
 
-/** Checks keys and shapes of `entries` against `params` only; throws one error listing every problem. */
-function checkSubset(params: [string, Param][], entries: Map<string, StateTensor>): void {
-  const expected = new Map(params);
-  const missing = [...expected.keys()].filter((k) => !entries.has(k));
-  const unexpected = [...entries.keys()].filter((k) => !expected.has(k));
-  const misshapen: StateDictMismatchError['misshapen'] = [];
-  for (const [key, param] of expected) {
-    const got = entries.get(key);
-    if (!got) continue;
-    const want = officialShape(param);
-    if (want.length !== got.shape.length || want.some((s, i) => s !== got.shape[i])) misshapen.push({ key, expected: want, got: [...got.shape] });
-  }
-  if (missing.length || unexpected.length || misshapen.length) throw new StateDictMismatchError(missing, unexpected, misshapen);
-}
 
 /**
  * Loads an official-layout state dict that may lack the decoder (with `allowMissingDecoder`) or
@@ -56,7 +42,7 @@ export function loadStateDictPartial(model: MaskedAutoencoder, entries: Map<stri
   const decoderPresent = [...kept.keys()].some(isDecoderKey);
   const skipDecoder = !decoderPresent && (options.allowMissingDecoder ?? false);
   const params = model.params.entries().filter(([name]) => !(skipDecoder && isDecoderKey(name)));
-  checkSubset(params, kept);
+  checkStateDict(params, kept);
   for (const [name, param] of params) {
     const { shape, data } = kept.get(name)!;
     tf.tidy(() => param.variable.assign(fromOfficial(param, tf.tensor(data, shape, 'float32'))));

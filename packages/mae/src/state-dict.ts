@@ -82,9 +82,12 @@ export class StateDictMismatchError extends Error {
   }
 }
 
-/** Checks keys and shapes of `entries` against the model; throws one error naming every mismatch. */
-export function checkStateDict(params: ParamRegistry, entries: Map<string, { shape: number[] }>): void {
-  const expected = new Map(params.entries());
+/**
+ * Checks keys and shapes of `entries` against the model's parameters (or a subset of them);
+ * throws one error naming every mismatch.
+ */
+export function checkStateDict(params: ParamRegistry | [string, Param][], entries: Map<string, { shape: number[] }>): void {
+  const expected = new Map(Array.isArray(params) ? params : params.entries());
   const missing = [...expected.keys()].filter((k) => !entries.has(k));
   const unexpected = [...entries.keys()].filter((k) => !expected.has(k));
   const misshapen: StateDictMismatchError['misshapen'] = [];
