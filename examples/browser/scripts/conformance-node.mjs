@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The conformance kit in Node, on cpu and wasm (or the backends named on the command line),
+// with the golden tiny-gray model check that the page runs too (src/golden-check.js).
+//
+//   node examples/browser/scripts/conformance-node.mjs [cpu] [wasm] [tensorflow]
+//
+// Uses the built packages (npm run build first). Golden cases: ../shared/golden beside the
+// repository, or MAEJS_GOLDEN. Writes examples/browser/test-results/conformance-<backend>-node.{txt,json}.
+// Exit code 1 if a check failed.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@maejs/backend';
+import { formatReport, runConformance } from '@maejs/backend/conformance';
+import { loadGoldenCase, tinyGrayGoldenCheck } from '../src/golden-check.js';
+
+const here = import.meta.dirname;
+const goldenDir = join(process.env.MAEJS_GOLDEN ?? resolve(here, '..', '..', '..', '..', 'shared', 'golden'), 'tiny-gray');
+const out = join(here, '..', 'test-results');
+mkdirSync(out, { recursive: true });
+tf.enableProdMode();
+const golden = await loadGoldenCase(async (f) => new Uint8Array(readFileSync(join(goldenDir, f))));
+let failed = false;
+for (const backend of process.argv.slice(2).length ? process.argv.slice(2) : ['cpu', 'wasm']) {
+  try {
+    await initBackend(backend);
+  } catch (error) {
+    console.log(`backend ${backend}: skipped — ${error.message}`);
+    continue;
+  }
+  const report = await runConformance({ golden: tinyGrayGoldenCheck(golden) });
+  const text = formatReport(report);
+  console.log(text);
+  writeFileSync(join(out, `conformance-${backend}-node.txt`), text);
+  writeFileSync(join(out, `conformance-${backend}-node.json`), JSON.stringify(report, null, 1));
+  failed ||= !report.passed;
+}
+process.exitCode = failed ? 1 : 0;
