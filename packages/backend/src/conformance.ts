@@ -25,6 +25,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { detectEnvironment, type Environment } from './environment.js';
 import { registerTfjsGradients } from './gradients.js';
 import { argsort, expandTo, linear, permuteTokens, tfSeed } from './ops.js';
+import { prng } from './prng.js';
 
 /** What a check exercises. */
 export type CheckGroup = 'op' | 'gradient' | 'random' | 'model';
@@ -190,17 +191,6 @@ function judge(name: string, group: CheckGroup, pairs: Pair[], tol: Tolerance, m
 // ---------------------------------------------------------------------------------------
 // Deterministic inputs and float64 references
 
-/** mulberry32: a small deterministic PRNG for the inputs (independent of tfjs's RNG). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Float32 values ~ N(0, std^2) (Box-Muller), rounded to float32 so the reference sees what the backend sees. */
 function randn(size: number, seed: number, std = 1): Float32Array {

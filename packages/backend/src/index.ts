@@ -13,3 +13,4 @@ export type { BackendName, BackendStatus } from './backends.js';
 export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
 export { argsort, expandTo, linear, permuteTokens, tfSeed } from './ops.js';
+export { prng } from './prng.js';

@@ -15,6 +15,7 @@ import { parseNpy } from './npy.js';
 import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
 import { parseTfjsModel, tfjsFilesFromArtifacts } from './tfjs-format.js';
 import { readStoredZip } from './zip.js';
+import { prng } from '@maejs/backend';
 
 /** Which loader a seed goes through. */
 export type FuzzKind = 'pth' | 'safetensors' | 'npy' | 'tfjs' | 'hf';
@@ -62,17 +63,6 @@ export interface FuzzOptions {
 
 // ---------------------------------------------------------------- randomness
 
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1)); // [lo, hi]

@@ -8,6 +8,7 @@ import { parseSafetensors } from './safetensors.js';
 import { WeightsFormatError } from './tensor-record.js';
 import { readGolden } from './test-utils/golden.js';
 import { readStoredZip } from './zip.js';
+import { prng as random } from '@maejs/backend';
 
 type Parser = (bytes: Uint8Array, source: string) => unknown;
 
@@ -19,17 +20,6 @@ const PARSERS: Record<string, Parser> = {
   'ids_restore.npy': parseNpy,
 };
 
-/** Deterministic PRNG (mulberry32) so failures are reproducible. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Outcome of one attempt: 'parsed', 'refused' (WeightsFormatError) or a description of any other error. */
 function attempt(parse: Parser, bytes: Uint8Array, source: string): string {

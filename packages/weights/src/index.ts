@@ -45,4 +45,4 @@ export {
   type ImportedCheckpoint,
   type ExportedFile,
 } from './checkpoint.js';
-export { runFuzz, derivedSeeds, prng, writeZip, assembleSafetensors, type FuzzSeed, type FuzzKind, type FuzzOptions, type FuzzReport, type FuzzTally } from './fuzz-core.js';
+export { runFuzz, derivedSeeds, writeZip, assembleSafetensors, type FuzzSeed, type FuzzKind, type FuzzOptions, type FuzzReport, type FuzzTally } from './fuzz-core.js';
