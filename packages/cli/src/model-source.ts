@@ -4,9 +4,17 @@ import { dirname, join } from 'node:path';
 import { loadEncoderStateDict, MaskedAutoencoder } from '@maejs/mae';
 import { readCheckpoint } from '@maejs/trainer/node';
 import { analyzeCheckpoint, maeStateOf } from '@maejs/weights';
-import { UsageError } from './args.js';
+import { type FlagSpec, UsageError } from './args.js';
 import { readAnyCheckpoint, readConfigFlag, readPresetFlag } from './commands/convert.js';
 import { readConfigFile } from './commands/forward.js';
+
+/** The flags {@link loadModel} reads, shared by eval, features and visualize. */
+export const MODEL_SOURCE_FLAGS: FlagSpec = {
+  checkpoint: { type: 'string', description: 'run folder or training checkpoint (.safetensors)' },
+  weights: { type: 'string', description: 'checkpoint in any layout: official .pth/.safetensors, HF folder, tfjs model.json' },
+  config: { type: 'string', description: 'for --weights: fields the tensors do not determine, JSON or a file (official or MaeConfig names)' },
+  preset: { type: 'string', description: 'for --weights: preset to take those fields from' },
+};
 
 export interface LoadedModel {
   model: MaskedAutoencoder;

@@ -318,31 +318,28 @@ function yieldToEventLoop(): Promise<void> {
  * HWC float32 pixels / 255. `labels` (length N) default to -1 (unlabelled).
  */
 export function uint8ImageDataset(images: Uint8Array, labels: ArrayLike<number> | undefined, shape: readonly number[]): Dataset {
-  const [n, h, w, c] = datasetShape(images.length, labels, shape);
-  const size = h * w * c;
-  return {
-    length: n,
-    imageShape: [h, w, c],
-    get(index) {
-      checkIndex(index, n);
-      const image = new Float32Array(size);
-      const offset = index * size;
-      for (let i = 0; i < size; i++) image[i] = images[offset + i] / 255;
-      return { image, label: labels ? labels[index] : -1 };
-    },
-  };
+  return imageDataset(images.length, labels, shape, (offset, size) => {
+    const image = new Float32Array(size);
+    for (let i = 0; i < size; i++) image[i] = images[offset + i] / 255;
+    return image;
+  });
 }
 
 /** A dataset over float32 images [N, H, W, C] (or [N, H, W]); `get` returns views, not copies. */
 export function float32ImageDataset(images: Float32Array, labels: ArrayLike<number> | undefined, shape: readonly number[]): Dataset {
-  const [n, h, w, c] = datasetShape(images.length, labels, shape);
+  return imageDataset(images.length, labels, shape, (offset, size) => images.subarray(offset, offset + size));
+}
+
+/** The common part of the in-memory datasets: shape checks, indexing, labels; `pixels` reads one image. */
+function imageDataset(length: number, labels: ArrayLike<number> | undefined, shape: readonly number[], pixels: (offset: number, size: number) => Float32Array): Dataset {
+  const [n, h, w, c] = datasetShape(length, labels, shape);
   const size = h * w * c;
   return {
     length: n,
     imageShape: [h, w, c],
     get(index) {
       checkIndex(index, n);
-      return { image: images.subarray(index * size, (index + 1) * size), label: labels ? labels[index] : -1 };
+      return { image: pixels(index * size, size), label: labels ? labels[index] : -1 };
     },
   };
 }

@@ -5,14 +5,11 @@ import { MaskedAutoencoder } from '@maejs/mae';
 import { parseNpy } from '@maejs/weights';
 import { type FlagSpec, parseFlags, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
-import { loadModel } from '../model-source.js';
+import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 import { checkPooling, normalisedImages } from './features.js';
 
 export const evalFlags: FlagSpec = {
-  checkpoint: { type: 'string', description: 'run folder or training checkpoint' },
-  weights: { type: 'string', description: 'checkpoint in any layout: official .pth/.safetensors, HF folder, tfjs model.json' },
-  config: { type: 'string', description: 'for --weights: fields the tensors do not determine, JSON or a file (official or MaeConfig names)' },
-  preset: { type: 'string', description: 'for --weights: preset to take those fields from' },
+  ...MODEL_SOURCE_FLAGS,
   data: { type: 'string', description: `labelled data with a train and a test split: fashion-mnist, mnist, or sample (split 2000/1000)`, default: 'fashion-mnist' },
   probe: { type: 'string', description: 'comma list of linear, knn, finetune', default: 'linear,knn' },
   pooling: { type: 'string', description: 'cls or mean (features of the probes)', default: 'mean' },

@@ -4,13 +4,10 @@ import { extractFeatures, type Pooling } from '@maejs/eval';
 import { encodeNpy } from '@maejs/weights';
 import { type FlagSpec, parseFlags, requireFlag, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
-import { loadModel } from '../model-source.js';
+import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
 export const featuresFlags: FlagSpec = {
-  checkpoint: { type: 'string', description: 'run folder or training checkpoint' },
-  weights: { type: 'string', description: 'checkpoint in any layout: official .pth/.safetensors, HF folder, tfjs model.json' },
-  config: { type: 'string', description: 'for --weights: fields the tensors do not determine, JSON or a file (official or MaeConfig names)' },
-  preset: { type: 'string', description: 'for --weights: preset to take those fields from' },
+  ...MODEL_SOURCE_FLAGS,
   images: { type: 'string', description: DATA_HELP, default: 'sample' },
   split: { type: 'string', description: 'train or test (fashion-mnist / mnist)', default: 'train' },
   pooling: { type: 'string', description: 'cls (cls token) or mean (mean of patch tokens)', default: 'cls' },

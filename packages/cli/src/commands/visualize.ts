@@ -3,13 +3,10 @@ import { initBackend, type BackendName } from '@maejs/backend';
 import { reconstructionGrid, writePng } from '@maejs/trainer/node';
 import { type FlagSpec, parseFlags, requireFlag, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
-import { loadModel } from '../model-source.js';
+import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
 export const visualizeFlags: FlagSpec = {
-  checkpoint: { type: 'string', description: 'run folder or training checkpoint (.safetensors)' },
-  weights: { type: 'string', description: 'checkpoint in any layout: official .pth/.safetensors, HF folder, tfjs model.json' },
-  config: { type: 'string', description: 'for --weights: fields the tensors do not determine, JSON or a file (official or MaeConfig names)' },
-  preset: { type: 'string', description: 'for --weights: preset to take those fields from' },
+  ...MODEL_SOURCE_FLAGS,
   images: { type: 'string', description: DATA_HELP, default: 'sample' },
   split: { type: 'string', description: 'train or test (for fashion-mnist / mnist)', default: 'test' },
   count: { type: 'string', description: 'number of images (rows)', default: '8' },
