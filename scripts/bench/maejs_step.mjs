@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, initBackend, listBackends } from '@maejs/backend';
 import { MaskedAutoencoder } from '@maejs/mae';
 import { AdamW, variableGradsByName } from '@maejs/trainer';
+import { DataParallel } from '@maejs/trainer/node';
 
 const { values: flags } = parseArgs({
   options: {
@@ -27,6 +28,7 @@ const { values: flags } = parseArgs({
     mode: { type: 'string', default: 'train' },
     seed: { type: 'string', default: '1' },
     lr: { type: 'string', default: '1.5e-4' },
+    threads: { type: 'string', default: '1' },
     'no-profile': { type: 'boolean', default: false },
     'no-probe': { type: 'boolean', default: false },
     'list-backends': { type: 'boolean', default: false },
@@ -86,6 +88,9 @@ async function main() {
   const mode = flags.mode;
   if (mode !== 'train' && mode !== 'encoder') throw new Error(`--mode train|encoder, got ${mode}`);
   const baseSeed = Number(flags.seed);
+  const threads = Number(flags.threads);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${flags.threads}`);
+  if (threads > 1 && mode !== 'train') throw new Error('--threads > 1 (data-parallel worker threads) is for --mode train only');
 
   tf.enableProdMode();
   let backend;
@@ -107,6 +112,10 @@ async function main() {
   const { imgSize, inChans } = model.config;
   const images = tf.randomNormal([batch, imgSize, imgSize, inChans], 0, 1, 'float32', baseSeed + 1);
   const optimizer = mode === 'train' ? new AdamW(vars, { lr: Number(flags.lr), betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.05 }) : null;
+  // threads > 1: the batch is split over this thread and worker threads (DataParallel), as
+  // `mae pretrain --threads N` trains; the images then go in as an array, as the trainer's do.
+  const parallel = threads > 1 ? await DataParallel.start(model, { threads }) : null;
+  const imageArray = parallel ? await images.data() : null;
 
   let stepIndex = 0;
   // One full step; returns the loss (train) or one output value (encoder). The read-back at the
@@ -115,6 +124,12 @@ async function main() {
     stepIndex += 1;
     if (mode === 'train') {
       const maskSeed = 1000 + stepIndex; // tfjs treats seed 0 as unseeded
+      if (parallel) {
+        const { loss, grads } = await parallel.lossAndGradients(imageArray, images.shape, maskSeed);
+        optimizer.applyGradients(grads);
+        tf.dispose([...grads.values()]);
+        return loss;
+      }
       const { value, grads } = variableGradsByName(() => model.loss(images, { seed: maskSeed, checkFinite: false }), vars);
       optimizer.applyGradients(grads);
       tf.dispose([...grads.values()]);
@@ -145,7 +160,8 @@ async function main() {
   const leakedTensors = tf.memory().numTensors - tensorsBefore;
   const steadyBytes = tf.memory().numBytes;
 
-  // Peak tensor bytes within one step: tf.profile on one extra, untimed step.
+  // Peak tensor bytes within one step: tf.profile on one extra, untimed step (with worker
+  // threads: this thread's share only).
   let profile = null;
   if (!flags['no-profile']) {
     const info = await tf.profile(async () => {
@@ -155,6 +171,7 @@ async function main() {
   }
   const probe = flags['no-probe'] ? null : await matmulProbe();
 
+  await parallel?.close();
   optimizer?.dispose();
   images.dispose();
   model.dispose();
@@ -167,7 +184,7 @@ async function main() {
     batch,
     config: model.config,
     params,
-    threads: 1,
+    threads,
     warmup,
     repeats,
     stepMs: times,

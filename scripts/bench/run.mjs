@@ -6,6 +6,7 @@
 //
 //   node scripts/bench/run.mjs [--presets A,B,C] [--repeats N] [--rounds R] [--warmup W]
 //        [--quick] [--sweep] [--backends tensorflow,webgpu,wasm,cpu] [--torch-threads 1,2]
+//        [--maejs-threads 1,2]   (2: data-parallel over this thread + a worker thread, training only)
 //        [--out docs/benchmarks.md] [--json docs/benchmarks.json] [--label NAME]
 //        [--python /usr/bin/python3] [--timeout-min M] [--sweep-img-batch B|B1,B2,..] [--no-torch]
 //        [--note TEXT]   (a line of context printed at the top of the section)
@@ -67,6 +68,7 @@ const { values: flags } = parseArgs({
     sweep: { type: 'boolean', default: false },
     backends: { type: 'string', default: 'tensorflow,webgpu,wasm,cpu' },
     'torch-threads': { type: 'string', default: '1,2' },
+    'maejs-threads': { type: 'string', default: '1,2' },
     out: { type: 'string' },
     json: { type: 'string' },
     label: { type: 'string', default: 'latest' },
@@ -97,6 +99,8 @@ const timeoutMs = Number(flags['timeout-min']) * 60_000;
 const presetNames = flags.presets.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
 for (const p of presetNames) if (!PRESETS[p]) throw new Error(`unknown preset '${p}': expected A, B or C`);
 const wantedBackends = flags.backends.split(',').map((s) => s.trim()).filter(Boolean);
+const maejsThreads = flags['maejs-threads'].split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+if (!maejsThreads.length) throw new Error(`--maejs-threads: expected positive integers like 1,2, got ${flags['maejs-threads']}`);
 const torchThreads = flags['no-torch'] ? [] : flags['torch-threads'].split(',').map(Number).filter((n) => n > 0);
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(totalRepeats) || totalRepeats < 1 || !Number.isInteger(warmup) || warmup < 0) {
   throw new Error('--rounds and --repeats must be positive integers, --warmup a non-negative integer');
@@ -106,6 +110,9 @@ const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 // ------------------------------------------------------------------------------------------
 // Child processes (strictly sequential)
+
+/** Result key of a maejs run: `maejs-wasm` on one thread, `maejs-wasm-2t` data-parallel over two. */
+const maejsKey = (backend, threads) => (threads === 1 ? `maejs-${backend}` : `maejs-${backend}-${threads}t`);
 
 function runChild(cmd, args, env, label) {
   return new Promise((resolvePromise) => {
@@ -147,11 +154,11 @@ function lastLines(text, n) {
   return text.trim().split('\n').filter(Boolean).slice(-n).join(' | ').slice(0, 400);
 }
 
-function maejsRun(backend, config, batch, mode, { warmup: w, repeats, profile = true, probe = true }) {
-  const args = [MAEJS_STEP, '--backend', backend, '--config', JSON.stringify(config), '--batch', String(batch), '--mode', mode, '--warmup', String(w), '--repeats', String(repeats)];
+function maejsRun(backend, config, batch, mode, { warmup: w, repeats, profile = true, probe = true, threads = 1 }) {
+  const args = [MAEJS_STEP, '--backend', backend, '--config', JSON.stringify(config), '--batch', String(batch), '--mode', mode, '--warmup', String(w), '--repeats', String(repeats), '--threads', String(threads)];
   if (!profile) args.push('--no-profile');
   if (!probe) args.push('--no-probe');
-  return runChild(process.execPath, args, {}, `maejs ${backend} b${batch} ${config.imgSize}px`);
+  return runChild(process.execPath, args, {}, `maejs ${backend} ${threads}t b${batch} ${config.imgSize}px`);
 }
 
 function torchEnv(threads) {
@@ -222,7 +229,9 @@ async function runCase({ id, title, config, batch, mode, backends, cpuBackend, t
     runs.get(key).push(r);
   };
   for (let round = 0; round < caseRounds; round++) {
-    const maejsJobs = backends.map((b) => ({ key: `maejs-${b}`, run: () => maejsRun(b, config, batch, mode, { warmup: caseWarmup, repeats: caseRepeats, profile, probe }) }));
+    // data-parallel worker threads only for training steps (encoder inference runs on one thread)
+    const threadCounts = mode === 'train' ? maejsThreads : [1];
+    const maejsJobs = backends.flatMap((b) => threadCounts.map((t) => ({ key: maejsKey(b, t), run: () => maejsRun(b, config, batch, mode, { warmup: caseWarmup, repeats: caseRepeats, profile, probe, threads: t }) })));
     if (cpuBackend && round === 0) {
       maejsJobs.push({ key: 'maejs-cpu', run: () => maejsRun('cpu', config, batch, mode, { warmup: cpuWarmup, repeats: cpuRepeats, profile: false, probe }) });
     }
@@ -240,7 +249,11 @@ async function runCase({ id, title, config, batch, mode, backends, cpuBackend, t
       add(job.key, r);
     }
   }
-  const rank = (key) => (key.startsWith('maejs-') ? ['maejs-tensorflow', 'maejs-webgpu', 'maejs-wasm', 'maejs-cpu'].indexOf(key) : 10 + parseInt(key.slice(6), 10));
+  const rank = (key) => {
+    if (!key.startsWith('maejs-')) return 100 + parseInt(key.slice(6), 10);
+    const [, backend, threads = '1t'] = key.split('-');
+    return 10 * ['tensorflow', 'webgpu', 'wasm', 'cpu'].indexOf(backend) + parseInt(threads, 10);
+  };
   const results = [...runs.entries()].sort((a, b) => rank(a[0]) - rank(b[0])).map(([key, rs]) => aggregate(key, rs, batch, flops.perStep));
   // throughput ratios maejs / torch
   const torchResults = results.filter((r) => r.impl === 'torch' && !r.failed);
@@ -293,7 +306,7 @@ function debVersion(pkg) {
 
 const fmt = (x, d = 1) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(d));
 const mb = (b) => (b == null ? '–' : (b / 2 ** 20).toFixed(0));
-const implName = (r) => (r.impl === 'torch' ? `PyTorch CPU ${r.threads} thr` : `maejs ${r.backend}`);
+const implName = (r) => (r.impl === 'torch' ? `PyTorch CPU ${r.threads} thr` : `maejs ${r.backend}${r.threads > 1 ? ` ${r.threads} thr` : ''}`);
 
 function caseTable(c, torchKeys) {
   const lines = [];
@@ -312,10 +325,12 @@ function caseTable(c, torchKeys) {
 }
 
 function sweepTable(s, torchKeys) {
-  const uniq = [...new Set(['maejs-wasm', ...s.extraKeys, ...torchKeys])];
+  const wasmKeys = maejsThreads.map((t) => maejsKey('wasm', t));
+  const best = wasmKeys[wasmKeys.length - 1]; // the most threads
+  const uniq = [...new Set([...wasmKeys, ...s.extraKeys, ...torchKeys])];
   const showBatch = s.axis !== 'batch';
   const lines = [];
-  lines.push(`| ${s.axis} | L |${showBatch ? ' batch |' : ''} GFLOP/step | ${uniq.map((k) => `${k} ms (img/s, GFLOP/s)`).join(' | ')} | ${torchKeys.map((k) => `maejs-wasm/${k}`).join(' | ')} |`);
+  lines.push(`| ${s.axis} | L |${showBatch ? ' batch |' : ''} GFLOP/step | ${uniq.map((k) => `${k} ms (img/s, GFLOP/s)`).join(' | ')} | ${torchKeys.map((k) => `${best}/${k}`).join(' | ')} |`);
   lines.push(`|---|---|${showBatch ? '---|' : ''}---|${uniq.map(() => '---').join('|')}|${torchKeys.map(() => '---').join('|')}|`);
   for (const c of s.cases) {
     const byKey = Object.fromEntries(c.results.map((r) => [r.key, r]));
@@ -325,7 +340,7 @@ function sweepTable(s, torchKeys) {
       if (r.failed) return `failed: ${r.failed.slice(0, 80).replace(/\|/g, '/')}`;
       return `${fmt(r.medianMs, 0)} (${fmt(r.imagesPerSec)}, ${fmt(r.gflops, 1)})`;
     });
-    const w = byKey['maejs-wasm'];
+    const w = byKey[best];
     const ratios = torchKeys.map((k) => (w?.ratioVsTorch?.[k] != null ? `${w.ratioVsTorch[k].toFixed(2)}x` : '–'));
     lines.push(`| ${c.axisValue} | ${c.flops.tokens.L} |${showBatch ? ` ${c.batch} |` : ''} ${fmt(c.flops.perStep / 1e9, 2)} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
   }

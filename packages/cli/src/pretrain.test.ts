@@ -25,13 +25,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('mae pretrain', () => {
   it('writes a run folder: resolved config, metrics, checkpoints, figures, loss curve', async () => {
     const out = join(dir, 'run');
-    const r = await mae('pretrain', ...SMALL, '--epochs', '2', '--max-steps', '4', '--out', out);
+    const r = await mae('pretrain', ...SMALL, '--epochs', '2', '--max-steps', '4', '--threads', '2', '--out', out);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/"embedDim": 16/);
+    expect(r.out).toMatch(/data-parallel over 2 threads \(this one and 1 worker; --threads 1 for one\)/);
     expect(r.out).toMatch(/finished \(max-steps\) after 4 updates/);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ model: { embedDim: 16, normPixLoss: true }, training: { maxSteps: 4, batchSize: 16 }, backend: 'wasm', data: { name: 'fashion-mnist-sample', images: 3000 } });
+    expect(config).toMatchObject({ model: { embedDim: 16, normPixLoss: true }, training: { maxSteps: 4, batchSize: 16 }, backend: 'wasm', run: { threads: 2 }, data: { name: 'fashion-mnist-sample', images: 3000 } });
     expect(losses(out)).toHaveLength(4);
     expect(readdirSync(join(out, 'checkpoints'))).toEqual(['checkpoint-00000004.safetensors']);
     const png = PNG.sync.read(readFileSync(join(out, 'loss.png')));
@@ -67,6 +68,8 @@ describe('mae pretrain', () => {
     expect((await mae('pretrain', '--epoch', '3')).err).toMatch(/unknown flag --epoch; expected one of .*--epochs/);
     expect((await mae('pretrain', '--epochs', '0')).err).toMatch(/PretrainConfig\.epochs is 0: expected a positive integer/);
     expect((await mae('pretrain', '--mask-ratio', '1.5')).err).toMatch(/MaeConfig\.maskRatio is 1\.5: expected a number in \[0, 1\)/);
+    expect((await mae('pretrain', '--threads', '0')).err).toMatch(/--threads must be 'auto' \(one per core\) or an integer >= 1, got 0/);
+    expect((await mae('pretrain', '--threads', 'many')).err).toMatch(/--threads must be 'auto' \(one per core\) or an integer >= 1, got many/);
     expect((await mae('pretrain', '--preset', 'vit_giant')).err).toMatch(/unknown preset 'vit_giant'/);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ embed_dim: 32, colour: 'red' }));

@@ -1,2 +1,2 @@
-export { checkMaskRatio, lenKeep, randomMasking } from './masking.js';
+export { checkMaskRatio, lenKeep, maskingNoise, randomMasking } from './masking.js';
 export type { MaskingResult } from './masking.js';

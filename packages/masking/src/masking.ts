@@ -26,6 +26,15 @@ export function checkMaskRatio(maskRatio: number, where = 'maskRatio'): void {
 }
 
 /**
+ * The default masking noise: [n, numTokens] uniform [0, 1) from `seed` (unseeded without one).
+ * Drawing it once for a whole batch and slicing rows gives every shard of a data-parallel step
+ * exactly the masks the undivided batch would get.
+ */
+export function maskingNoise(n: number, numTokens: number, seed?: number): tf.Tensor2D {
+  return tf.randomUniform([n, numTokens], 0, 1, 'float32', seed === undefined ? undefined : tfSeed(seed)) as tf.Tensor2D;
+}
+
+/**
  * Per-sample random masking by argsort of noise, as the official `random_masking`.
  *
  * x: [N, L, D]; noise: optional [N, L] float32 (default uniform [0, 1), seeded by `seed`).
@@ -41,7 +50,7 @@ export function randomMasking(x: tf.Tensor3D, maskRatio: number, noise?: tf.Tens
   }
   const keep = lenKeep(l, maskRatio);
   return tf.tidy(() => {
-    const u = noise ?? (tf.randomUniform([n, l], 0, 1, 'float32', seed === undefined ? undefined : tfSeed(seed)) as tf.Tensor2D); // [N, L]
+    const u = noise ?? maskingNoise(n, l, seed); // [N, L]
     const idsShuffle = argsort(u); // [N, L]
     const idsRestore = argsort(idsShuffle); // [N, L]
     const shuffled = permuteTokens(x, idsShuffle); // [N, L, D]

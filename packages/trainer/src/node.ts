@@ -9,6 +9,8 @@ import { CheckpointError, decodeCheckpoint, newestFirst, type Checkpoint, type C
 import type { TrainEvent } from './pretrain.js';
 
 export * from './index.js';
+export { DataParallel, shardSizes } from './data-parallel.js';
+export type { DataParallelOptions } from './data-parallel.js';
 
 /**
  * Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part:

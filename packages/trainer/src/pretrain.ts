@@ -80,6 +80,36 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/** Loss and gradients of one micro-batch, keyed by parameter name; the caller owns the tensors. */
+export interface LossAndGradients {
+  loss: number;
+  grads: Map<string, tf.Tensor>;
+}
+
+/**
+ * Computes the loss and gradients of one micro-batch with the model's current weights, masking
+ * with the noise that `maskSeed` gives (as `model.loss(x, { seed: maskSeed })`). The default runs
+ * on this thread; `DataParallel` from `@maejs/trainer/node` splits the batch over worker threads.
+ */
+export interface GradientEngine {
+  lossAndGradients(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<LossAndGradients>;
+}
+
+/** The engine that runs everything on this thread. */
+export function localGradients(model: MaskedAutoencoder): GradientEngine {
+  const vars = model.trainableVariables();
+  return {
+    async lossAndGradients(images, shape, maskSeed) {
+      const x = tf.tensor4d(images, shape);
+      const { value, grads } = variableGradsByName(() => model.loss(x, { seed: maskSeed, checkFinite: false }), vars);
+      x.dispose();
+      const loss = (await value.data())[0];
+      value.dispose();
+      return { loss, grads };
+    },
+  };
+}
+
 /** Inputs of {@link pretrain}. */
 export interface PretrainOptions {
   model: MaskedAutoencoder;
@@ -95,6 +125,8 @@ export interface PretrainOptions {
   onEvent?: (event: TrainEvent) => void | Promise<void>;
   /** Called after each epoch; its metrics are emitted as an `eval` event. */
   evaluate?: (epoch: number) => Promise<Record<string, number>>;
+  /** Where loss and gradients are computed (default: this thread, {@link localGradients}). */
+  engine?: GradientEngine;
 }
 
 /** Validates and fills a training config; errors name the field, value and what is allowed. */
@@ -152,6 +184,7 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
   const vars = model.trainableVariables();
   const optimizer = new AdamW(vars, { lr, betas: [0.9, 0.95], eps: 1e-8, weightDecay: config.weightDecay, groups: officialParamGroups(model) });
   const accumulator = config.accumIter > 1 ? new GradientAccumulator(vars, config.accumIter) : null;
+  const engine = options.engine ?? localGradients(model);
 
   let step = 0;
   let resumePosition: BatchPosition | undefined;
@@ -241,11 +274,7 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
 
   /** One micro-batch: loss and gradients; gradients kept for the update. Throws on a non-finite loss. */
   async function microStep(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<number> {
-    const x = tf.tensor4d(images, shape);
-    const { value, grads } = variableGradsByName(() => model.loss(x, { seed: maskSeed, checkFinite: false }), vars);
-    x.dispose();
-    const loss = (await value.data())[0];
-    value.dispose();
+    const { loss, grads } = await engine.lossAndGradients(images, shape, maskSeed);
     if (!Number.isFinite(loss)) {
       tf.dispose([...grads.values()]);
       accumulator?.reset();

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { createAugmentation } from '@maejs/data';
 import { CONFIG_DEFAULTS, MaskedAutoencoder, preset, resolveConfig, type MaeConfig } from '@maejs/mae';
-import { FileCheckpointStore, jsonlMetrics, lineChart, pretrain, PRETRAIN_DEFAULTS, readCheckpoint, reconstructionGrid, resolvePretrainConfig, writePng, type PretrainConfig, type TrainEvent } from '@maejs/trainer/node';
+import { availableParallelism } from 'node:os';
+import { DataParallel, FileCheckpointStore, jsonlMetrics, lineChart, pretrain, PRETRAIN_DEFAULTS, readCheckpoint, reconstructionGrid, resolvePretrainConfig, writePng, type PretrainConfig, type TrainEvent } from '@maejs/trainer/node';
 import { UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { parseOverrides } from '../overrides.js';
@@ -12,17 +13,17 @@ import { progressReporter } from '../progress.js';
 
 const MODEL_KEYS = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'decoderEmbedDim', 'decoderDepth', 'decoderNumHeads', 'mlpRatio', 'normPixLoss', 'maskRatio', 'layerNormEps'];
 const TRAIN_KEYS = Object.keys(PRETRAIN_DEFAULTS);
-const RUN_KEYS = ['preset', 'config', 'data', 'dataDir', 'out', 'resume', 'backend', 'figureImages', 'help'];
+const RUN_KEYS = ['preset', 'config', 'data', 'dataDir', 'out', 'resume', 'backend', 'threads', 'figureImages', 'help'];
 
 /** What `mae pretrain` runs when given no flags: a few minutes on the bundled sample. */
-export const PRETRAIN_CLI_DEFAULTS = { preset: 'mae_tiny_28', data: 'sample', backend: 'auto', figureImages: 8 };
+export const PRETRAIN_CLI_DEFAULTS = { preset: 'mae_tiny_28', data: 'sample', backend: 'auto', threads: 'auto', figureImages: 8 };
 const TRAIN_CLI_DEFAULTS: Partial<PretrainConfig> = { epochs: 4, batchSize: 128, blr: 1e-3, warmupEpochs: 1 };
 const MODEL_CLI_DEFAULTS: Partial<MaeConfig> = { normPixLoss: true };
 
 export interface RunSettings {
   model: MaeConfig;
   training: PretrainConfig;
-  run: { preset: string | null; data: string; dataDir: string | null; out: string; backend: string; figureImages: number; resume: string | null };
+  run: { preset: string | null; data: string; dataDir: string | null; out: string; backend: string; threads: number | 'auto'; figureImages: number; resume: string | null };
 }
 
 function readJson(path: string, what: string): Record<string, unknown> {
@@ -71,11 +72,12 @@ export function resolveRunSettings(argv: string[]): RunSettings {
   const run: Record<string, unknown> = { ...PRETRAIN_CLI_DEFAULTS, ...base.run, ...fromFile.run, ...fromFlags.run };
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const out = resume && existsSync(join(resume, 'config.json')) ? resume : ((run.out as string | undefined) ?? join('runs', `${presetName ?? 'mae'}-${stamp}`));
+  if (run.threads !== 'auto' && !(Number.isInteger(run.threads) && (run.threads as number) >= 1)) throw new UsageError(`mae pretrain: --threads must be 'auto' (one per core) or an integer >= 1, got ${String(run.threads)}`);
   if (!Number.isInteger(run.figureImages) || (run.figureImages as number) < 0) throw new UsageError(`mae pretrain: --figure-images must be an integer >= 0, got ${String(run.figureImages)}`);
   return {
     model,
     training,
-    run: { preset: presetName ?? null, data: String(run.data), dataDir: (run.dataDir as string | undefined) ?? null, out, backend: String(run.backend), figureImages: run.figureImages as number, resume },
+    run: { preset: presetName ?? null, data: String(run.data), dataDir: (run.dataDir as string | undefined) ?? null, out, backend: String(run.backend), threads: run.threads as number | 'auto', figureImages: run.figureImages as number, resume },
   };
 }
 
@@ -117,6 +119,9 @@ export async function pretrainCommand(argv: string[], log: (line: string) => voi
   const resume = settings.run.resume ? readCheckpoint(settings.run.resume) : null;
   if (resume) log(`resuming from ${resume.path} (update ${resume.checkpoint.meta.step})`);
   const model = new MaskedAutoencoder(settings.model, { seed: settings.training.seed });
+  const threads = settings.run.threads === 'auto' ? availableParallelism() : settings.run.threads;
+  const engine = threads > 1 ? await DataParallel.start(model, { threads, backend }) : undefined;
+  if (engine) log(`data-parallel over ${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''}; --threads 1 for one)`);
   const fixed = await figureImages(settings, data);
   const losses: number[] = [];
   const metrics = jsonlMetrics(join(out, 'metrics.jsonl'));
@@ -141,10 +146,12 @@ export async function pretrainCommand(argv: string[], log: (line: string) => voi
       store: new FileCheckpointStore(join(out, 'checkpoints')),
       resume: resume?.checkpoint,
       onEvent,
+      engine,
     });
     writePng(join(out, 'loss.png'), lineChart(losses));
     log(`run folder: ${out} (config.json, metrics.jsonl, checkpoints/, figures/, loss.png)`);
   } finally {
+    await engine?.close();
     fixed?.dispose();
     model.dispose();
   }

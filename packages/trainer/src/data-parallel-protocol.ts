@@ -1,0 +1,32 @@
+/** Messages between `DataParallel` and its worker threads (see data-parallel.ts). */
+import type { MaeConfig } from '@maejs/mae';
+
+/** workerData of a new worker: the backend and the model to replicate. */
+export interface WorkerInit {
+  backend: string;
+  /** tfjs production mode, as on the starting thread (also quiets tfjs's Node banner). */
+  prodMode: boolean;
+  model: MaeConfig;
+}
+
+/** The worker's first message: its parameters as `name:shape`, in order, or why it failed. */
+export interface WorkerReady {
+  parameters: string[];
+  error?: string;
+}
+
+/** One shard of a step: the current weights (packed in parameter order), images [n, h, w, c], noise [n, L]. */
+export interface ShardRequest {
+  weights: Float32Array;
+  images: Float32Array;
+  shape: [number, number, number, number];
+  noise: Float32Array;
+}
+
+/** The shard's mean loss and gradients (packed in parameter order; names without a gradient are absent from `present`). */
+export interface ShardReply {
+  loss: number;
+  grads: Float32Array;
+  present: string[];
+  error?: string;
+}

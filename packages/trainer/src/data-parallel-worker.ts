@@ -1,0 +1,58 @@
+/**
+ * Entry of a `DataParallel` worker thread: builds a replica of the model on the given backend,
+ * then for each shard request loads the weights and returns the shard's loss and gradients.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendName } from '@maejs/backend';
+import { MaskedAutoencoder } from '@maejs/mae';
+import type { ShardReply, ShardRequest, WorkerInit, WorkerReady } from './data-parallel-protocol.js';
+import { variableGradsByName } from './variables.js';
+
+const port = parentPort;
+if (!port) throw new Error('data-parallel-worker.js runs as a worker thread of DataParallel, not on its own');
+
+async function main(init: WorkerInit): Promise<void> {
+  if (init.prodMode) tf.enableProdMode();
+  await initBackend(init.backend as BackendName);
+  const model = new MaskedAutoencoder(init.model);
+  const variables = model.trainableVariables();
+  const ready: WorkerReady = { parameters: [...variables].map(([name, v]) => `${name}:${v.shape.join('x')}`) };
+  port!.postMessage(ready);
+  port!.on('message', (request: ShardRequest) => {
+    shard(model, variables, request).then(
+      (reply) => port!.postMessage(reply, [reply.grads.buffer as ArrayBuffer]),
+      (error: Error) => port!.postMessage({ loss: NaN, grads: new Float32Array(0), present: [], error: error.message } satisfies ShardReply),
+    );
+  });
+}
+
+/** Loads the weights, runs forward + backward on the shard, packs the gradients. */
+async function shard(model: MaskedAutoencoder, variables: Map<string, tf.Variable>, request: ShardRequest): Promise<ShardReply> {
+  let offset = 0;
+  for (const variable of variables.values()) {
+    tf.tidy(() => variable.assign(tf.tensor(request.weights.subarray(offset, offset + variable.size), variable.shape)));
+    offset += variable.size;
+  }
+  const [n] = request.shape;
+  const x = tf.tensor4d(request.images, request.shape);
+  const noise = tf.tensor2d(request.noise, [n, model.numPatches]);
+  const { value, grads } = variableGradsByName(() => model.loss(x, { noise, checkFinite: false }), variables);
+  tf.dispose([x, noise]);
+  const packed = new Float32Array(offset);
+  const present: string[] = [];
+  offset = 0;
+  for (const [name, variable] of variables) {
+    const g = grads.get(name);
+    if (g) {
+      packed.set((await g.data()) as Float32Array, offset);
+      present.push(name);
+    }
+    offset += variable.size;
+  }
+  const loss = (await value.data())[0];
+  tf.dispose([value, ...grads.values()]);
+  return { loss, grads: packed, present };
+}
+
+main(workerData as WorkerInit).catch((error: Error) => port.postMessage({ parameters: [], error: error.message } satisfies WorkerReady));

@@ -1,0 +1,122 @@
+// Runs the built worker (dist/data-parallel-worker.js): `npm test` builds before jest.
+import * as tf from '@tensorflow/tfjs-core';
+import { MaskedAutoencoder } from '@maejs/mae';
+import { initBackend } from '@maejs/backend';
+import { DataParallel, localGradients, pretrain, shardSizes } from '@maejs/trainer/node';
+import { uint8ImageDataset, type Dataset } from '@maejs/data';
+import { prng } from '@maejs/backend';
+
+const CONFIG = { imgSize: 8, patchSize: 2, inChans: 1, embedDim: 16, depth: 1, numHeads: 2, decoderEmbedDim: 8, decoderDepth: 1, decoderNumHeads: 2, mlpRatio: 2, normPixLoss: true };
+
+function randomImages(n: number, seed: number): Float32Array {
+  const next = prng(seed);
+  return Float32Array.from({ length: n * 8 * 8 }, () => next() * 2 - 1);
+}
+
+async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
+  const value = (await d.data())[0];
+  d.dispose();
+  return value;
+}
+
+describe('shardSizes', () => {
+  it('splits rows evenly, larger shards first, never an empty shard', () => {
+    expect(shardSizes(128, 2)).toEqual([64, 64]);
+    expect(shardSizes(10, 3)).toEqual([4, 3, 3]);
+    expect(shardSizes(3, 4)).toEqual([1, 1, 1]);
+    expect(shardSizes(5, 1)).toEqual([5]);
+  });
+});
+
+describe.each(['wasm', 'cpu'])('DataParallel on %s', (backend) => {
+  let model: MaskedAutoencoder;
+  let parallel: DataParallel;
+  beforeAll(async () => {
+    await initBackend(backend as 'wasm' | 'cpu');
+    model = new MaskedAutoencoder(CONFIG, { seed: 3 });
+    parallel = await DataParallel.start(model, { threads: 3 });
+  });
+  afterAll(async () => {
+    await parallel.close();
+    model.dispose();
+  });
+
+  it('gives the loss and gradients of the undivided batch (same masks, float rounding only)', async () => {
+    const images = randomImages(7, 11);
+    const shape: [number, number, number, number] = [7, 8, 8, 1];
+    const single = await localGradients(model).lossAndGradients(images, shape, 5);
+    const split = await parallel.lossAndGradients(images, shape, 5);
+    expect(parallel.threads).toBe(3);
+    expect(Math.abs(split.loss - single.loss) / single.loss).toBeLessThan(1e-6);
+    expect([...split.grads.keys()]).toEqual([...single.grads.keys()]);
+    for (const [name, g] of single.grads) {
+      const scale = (await tf.max(tf.abs(g)).data())[0];
+      expect((await maxAbsDiff(split.grads.get(name)!, g)) / Math.max(scale, 1e-12)).toBeLessThan(1e-5);
+    }
+    tf.dispose([...single.grads.values(), ...split.grads.values()]);
+  });
+
+  it('a different seed gives different masks, so a different loss', async () => {
+    const images = randomImages(4, 12);
+    const a = await parallel.lossAndGradients(images, [4, 8, 8, 1], 1);
+    const b = await parallel.lossAndGradients(images, [4, 8, 8, 1], 2);
+    expect(a.loss).not.toBe(b.loss);
+    tf.dispose([...a.grads.values(), ...b.grads.values()]);
+  });
+
+  it('keeps the tensor count flat over steps', async () => {
+    const images = randomImages(6, 13);
+    const step = async () => tf.dispose([...(await parallel.lossAndGradients(images, [6, 8, 8, 1], 9)).grads.values()]);
+    await step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await step();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('DataParallel in pretrain', () => {
+  it('trains with the same losses as a single thread, step by step', async () => {
+    await initBackend('wasm');
+    const next = prng(21);
+    const pixels = Uint8Array.from({ length: 32 * 8 * 8 }, () => Math.floor(next() * 256));
+    const dataset: Dataset = uint8ImageDataset(pixels, undefined, [32, 8, 8, 1]);
+    const run = async (threads: number) => {
+      const model = new MaskedAutoencoder(CONFIG, { seed: 4 });
+      const engine = threads > 1 ? await DataParallel.start(model, { threads }) : undefined;
+      const losses: number[] = [];
+      await pretrain({ model, dataset, engine, config: { epochs: 2, batchSize: 8, warmupEpochs: 1, blr: 1e-2, seed: 7 }, onEvent: (e) => void (e.type === 'step' && losses.push(e.loss)) });
+      await engine?.close();
+      model.dispose();
+      return losses;
+    };
+    const single = await run(1);
+    const parallel = await run(2);
+    expect(parallel).toHaveLength(8);
+    parallel.forEach((loss, i) => expect(Math.abs(loss - single[i]) / single[i]).toBeLessThan(1e-4));
+  });
+});
+
+describe('DataParallel errors', () => {
+  it('refuses a thread count that is not a positive integer', async () => {
+    const model = new MaskedAutoencoder(CONFIG);
+    await expect(DataParallel.start(model, { threads: 0 })).rejects.toThrow('DataParallel: threads is 0: expected a positive integer');
+    await expect(DataParallel.start(model, { threads: 1.5 })).rejects.toThrow('threads is 1.5');
+    model.dispose();
+  });
+
+  it('reports a worker that cannot start its backend', async () => {
+    const model = new MaskedAutoencoder(CONFIG);
+    await expect(DataParallel.start(model, { threads: 2, backend: 'no-such-backend' })).rejects.toThrow(/data-parallel worker could not start: .*no-such-backend/);
+    model.dispose();
+  });
+
+  it('refuses use after close', async () => {
+    await initBackend('wasm');
+    const model = new MaskedAutoencoder(CONFIG);
+    const parallel = await DataParallel.start(model, { threads: 2 });
+    await parallel.close();
+    await expect(parallel.lossAndGradients(randomImages(2, 1), [2, 8, 8, 1], 0)).rejects.toThrow('DataParallel: used after close()');
+    model.dispose();
+  });
+});

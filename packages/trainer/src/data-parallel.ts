@@ -1,0 +1,199 @@
+/**
+ * Data-parallel training steps over worker threads (Node). tfjs runs its wasm and cpu kernels on
+ * one thread in Node, so a second core is used by a second tfjs: each worker thread holds a
+ * replica of the model, gets the current weights and a shard of the batch, and returns its loss
+ * and gradients; this thread computes the first shard itself and combines them, weighted by
+ * shard size. The masking noise of the whole batch is drawn here from the step's seed and split
+ * by rows, so every image gets the mask it gets in a single-thread step: the results equal the
+ * single-thread ones up to float rounding of the sums.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type { MaskedAutoencoder } from '@maejs/mae';
+import { maskingNoise } from '@maejs/masking';
+import type { GradientEngine, LossAndGradients } from './pretrain.js';
+import { variableGradsByName } from './variables.js';
+import type { ShardReply, ShardRequest, WorkerInit, WorkerReady } from './data-parallel-protocol.js';
+
+/** Options of {@link DataParallel.start}. */
+export interface DataParallelOptions {
+  /** Threads that compute, this one included (default: the number of cores). 1 = no workers. */
+  threads?: number;
+  /** Backend for the workers (default: the active tfjs backend). */
+  backend?: string;
+}
+
+/** Row counts of `threads` shards of `n` images, larger first: 10 over 3 -> [4, 3, 3]. */
+export function shardSizes(n: number, threads: number): number[] {
+  const used = Math.min(n, threads);
+  return Array.from({ length: used }, (_, i) => Math.floor(n / used) + (i < n % used ? 1 : 0));
+}
+
+/** A {@link GradientEngine} that splits every micro-batch over this thread and worker threads. */
+export class DataParallel implements GradientEngine {
+  private closed = false;
+  private failure: Error | null = null;
+  private readonly pending = new Map<Worker, { resolve: (reply: ShardReply) => void; reject: (error: Error) => void }>();
+
+  private constructor(
+    private readonly model: MaskedAutoencoder,
+    private readonly workers: Worker[],
+  ) {
+    for (const worker of workers) {
+      worker.on('message', (reply: ShardReply) => this.settle(worker, reply));
+      worker.on('error', (error) => this.fail(new Error(`a data-parallel worker thread failed: ${error.message}`)));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.fail(new Error(`a data-parallel worker thread exited (code ${code}) while training`));
+      });
+    }
+  }
+
+  /** Starts `threads - 1` workers with replicas of `model` (weights are sent with every step). */
+  static async start(model: MaskedAutoencoder, options: DataParallelOptions = {}): Promise<DataParallel> {
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`DataParallel: threads is ${threads}: expected a positive integer (threads that compute, this one included)`);
+    const backend = options.backend ?? tf.getBackend();
+    const init: WorkerInit = { backend, prodMode: tf.env().getBool('PROD'), model: { ...model.config } };
+    const workerFile = new URL('../dist/data-parallel-worker.js', import.meta.url);
+    const workers = Array.from({ length: threads - 1 }, () => new Worker(workerFile, { workerData: init }));
+    try {
+      await Promise.all(workers.map((worker) => workerReady(worker, model)));
+    } catch (error) {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      throw error;
+    }
+    return new DataParallel(model, workers);
+  }
+
+  /** Threads that compute, this one included. */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  async lossAndGradients(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<LossAndGradients> {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error('DataParallel: used after close()');
+    const [n, h, w, c] = shape;
+    const sizes = shardSizes(n, this.threads);
+    const perImage = h * w * c;
+    const numTokens = this.model.numPatches;
+    const noise = tf.tidy(() => maskingNoise(n, numTokens, maskSeed).dataSync() as Float32Array); // [N, L]
+    const weights = await this.packWeights();
+    const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    // Shards 1.. go to the workers first, so they run while this thread computes shard 0.
+    const replies = sizes.slice(1).map((rows, i) => {
+      const start = starts[i + 1];
+      const request: ShardRequest = {
+        weights,
+        images: images.slice(start * perImage, (start + rows) * perImage),
+        shape: [rows, h, w, c],
+        noise: noise.slice(start * numTokens, (start + rows) * numTokens),
+      };
+      return this.send(this.workers[i], request);
+    });
+    const local = this.localShard(images.subarray(0, sizes[0] * perImage), [sizes[0], h, w, c], noise.subarray(0, sizes[0] * numTokens));
+    let shards: ShardReply[];
+    try {
+      shards = await Promise.all(replies);
+    } catch (error) {
+      tf.dispose([...local.grads.values()]);
+      throw error;
+    }
+    return this.combine(local, shards, sizes, n);
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private localShard(images: Float32Array, shape: [number, number, number, number], noise: Float32Array): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
+    const x = tf.tensor4d(images, shape);
+    const noiseTensor = tf.tensor2d(noise, [shape[0], this.model.numPatches]);
+    const { value, grads } = variableGradsByName(() => this.model.loss(x, { noise: noiseTensor, checkFinite: false }), this.model.trainableVariables());
+    tf.dispose([x, noiseTensor]);
+    return { loss: value, grads };
+  }
+
+  /** Mean over images: each shard's loss and gradients weighted by its share of the batch. */
+  private async combine(local: { loss: tf.Scalar; grads: Map<string, tf.Tensor> }, shards: ShardReply[], sizes: number[], n: number): Promise<LossAndGradients> {
+    const localLoss = (await local.loss.data())[0];
+    local.loss.dispose();
+    let loss = (localLoss * sizes[0]) / n;
+    shards.forEach((shard, i) => (loss += (shard.loss * sizes[i + 1]) / n));
+    const grads = new Map<string, tf.Tensor>();
+    let offset = 0;
+    for (const [name, variable] of this.model.trainableVariables()) {
+      const size = variable.size;
+      const own = local.grads.get(name);
+      const present = shards.filter((shard) => shard.present.includes(name));
+      if (own || present.length) {
+        grads.set(
+          name,
+          tf.tidy(() => {
+            let sum: tf.Tensor = own ? tf.mul(own, sizes[0] / n) : tf.zeros(variable.shape);
+            shards.forEach((shard, i) => {
+              if (shard.present.includes(name)) sum = tf.add(sum, tf.mul(tf.tensor(shard.grads.subarray(offset, offset + size), variable.shape), sizes[i + 1] / n));
+            });
+            return sum;
+          }),
+        );
+      }
+      own?.dispose();
+      offset += size;
+    }
+    return { loss, grads };
+  }
+
+  /** All trainable weights, in the model's order, as one array. */
+  private async packWeights(): Promise<Float32Array> {
+    const variables = [...this.model.trainableVariables().values()];
+    const packed = new Float32Array(variables.reduce((a, v) => a + v.size, 0));
+    let offset = 0;
+    for (const variable of variables) {
+      packed.set((await variable.data()) as Float32Array, offset);
+      offset += variable.size;
+    }
+    return packed;
+  }
+
+  private send(worker: Worker, request: ShardRequest): Promise<ShardReply> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(worker, { resolve, reject });
+      worker.postMessage(request, [request.images.buffer as ArrayBuffer, request.noise.buffer as ArrayBuffer]);
+    });
+  }
+
+  private settle(worker: Worker, reply: ShardReply): void {
+    const waiting = this.pending.get(worker);
+    this.pending.delete(worker);
+    if (!waiting) return;
+    if (reply.error !== undefined) waiting.reject(new Error(`data-parallel worker: ${reply.error}`));
+    else waiting.resolve(reply);
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
+  }
+}
+
+/** Waits for a worker's replica and checks it has the same parameters as `model`. */
+function workerReady(worker: Worker, model: MaskedAutoencoder): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`a data-parallel worker thread exited (code ${code}) before it was ready`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (ready: WorkerReady) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (ready.error !== undefined) return reject(new Error(`data-parallel worker could not start: ${ready.error}`));
+      const expected = [...model.trainableVariables()].map(([name, v]) => `${name}:${v.shape.join('x')}`);
+      if (ready.parameters.join(',') !== expected.join(',')) return reject(new Error('data-parallel worker built a model with other parameters than this thread\'s'));
+      resolve();
+    });
+  });
+}
