@@ -1,7 +1,7 @@
 /**
  * Vite config of the browser example. Two things beyond the defaults:
  * - @maejs/backend is a workspace package (linked, so not under node_modules once resolved)
- *   that imports its generated CommonJS gradient bundle; Rollup's CommonJS plugin only looks
+ *   that imports its generated CommonJS files (gradient bundle, wasm kernels); Rollup's CommonJS plugin only looks
  *   under node_modules unless told otherwise.
  * - The bundled Fashion-MNIST sample (two .gz IDX files in @maejs/data's `sample/`) is copied
  *   into the build as static assets under `data/`, and served from there by the dev server, so
@@ -69,6 +69,6 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 6000, // four tfjs backends in one page
-    commonjsOptions: { include: [/node_modules/, /tfjs-gradients\.cjs$/] },
+    commonjsOptions: { include: [/node_modules/, /tfjs-gradients\.cjs$/, /wasm-kernels\.cjs$/] },
   },
 });

@@ -1,5 +1,6 @@
 // Profiles one MAE training step (forward + backward, no optimizer) of the mae_tiny_28 preset:
-// time per step, peak tensor memory, and kernel time by kernel name.
+// time per step, peak tensor memory, kernel time by kernel name, and the slowest kernel shapes
+// (name + input shapes, with ms and achieved GFLOP/s for BatchMatMul).
 // Usage: node scripts/profile/step-kernels.mjs [backend=wasm] [batch=128]   (after npm run build)
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@maejs/backend';
@@ -26,3 +27,22 @@ console.log(`peak tensor memory ${(prof.peakBytes / 1e6).toFixed(0)} MB, ${prof.
 const byKernel = {};
 for (const k of prof.kernels) byKernel[k.name] = (byKernel[k.name] ?? 0) + k.kernelTimeMs;
 for (const [name, ms] of Object.entries(byKernel).sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(16)} ${ms.toFixed(0)} ms`);
+
+const byShape = {};
+for (const k of prof.kernels) {
+  const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}`;
+  const entry = (byShape[key] ??= { ms: 0, calls: 0, flops: 0 });
+  entry.ms += k.kernelTimeMs;
+  entry.calls += 1;
+  if (k.name === 'BatchMatMul') {
+    const [a, b] = k.inputShapes;
+    const out = k.outputShapes[0];
+    const inner = a.length === b.length ? Math.max(...[a[a.length - 1], a[a.length - 2]].filter((d) => b.includes(d))) : 0;
+    entry.flops += 2 * out.reduce((x, y) => x * y, 1) * inner;
+  }
+}
+console.log('slowest kernel shapes:');
+for (const [key, e] of Object.entries(byShape).sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+  const gflops = e.flops ? `  ${(e.flops / (e.ms / 1000) / 1e9).toFixed(1)} GFLOP/s` : '';
+  console.log(`  ${e.ms.toFixed(0).padStart(5)} ms  ${String(e.calls).padStart(3)}x  ${key}${gflops}`);
+}

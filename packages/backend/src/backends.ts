@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { installWasmKernels } from './wasm-kernels.js';
 import { detectEnvironment, type Environment } from './environment.js';
 
 /** Backends maejs can run on. `tensorflow` is tfjs-node-gpu or tfjs-node (Node only). */
@@ -89,6 +90,7 @@ async function activate(name: BackendName): Promise<void> {
   }
   if (!ok) throw new BackendUnavailableError(name, 'tfjs could not initialise it (see the warning tfjs printed)');
   await tf.ready();
+  if (name === 'wasm') await installWasmKernels();
 }
 
 /**

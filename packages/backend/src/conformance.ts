@@ -395,6 +395,37 @@ function matMulChecks(): CheckDef[] {
       ];
     },
   });
+  // Shapes that are not multiples of a kernel's blocks, one-sided batch broadcasting, k = 1.
+  const cases: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [
+    { a: [3, 5, 7], b: [3, 7, 9], ta: false, tb: false },
+    { a: [1, 5, 7], b: [4, 9, 7], ta: false, tb: true },
+    { a: [4, 7, 5], b: [1, 7, 9], ta: true, tb: false },
+    { a: [2, 3, 1, 6], b: [2, 3, 6, 1], ta: false, tb: false },
+    { a: [2, 13, 1], b: [2, 1, 11], ta: false, tb: false },
+  ];
+  defs.push({
+    name: 'batched matMul: odd sizes, one-sided batch broadcast, k = 1, transposes',
+    group: 'op',
+    run: async () => {
+      const results = [];
+      for (const [i, c] of cases.entries()) {
+        const aData = randn(c.a.reduce((x, y) => x * y, 1), 31 + i);
+        const bData = randn(c.b.reduce((x, y) => x * y, 1), 41 + i);
+        const [y] = await readAll([tf.tidy(() => tf.matMul(tf.tensor(aData, c.a), tf.tensor(bData, c.b), c.ta, c.tb))]);
+        const [a1, a2] = c.a.slice(-2);
+        const [b1, b2] = c.b.slice(-2);
+        const [m, k] = c.ta ? [a2, a1] : [a1, a2];
+        const n = c.tb ? b1 : b2;
+        const countA = c.a.slice(0, -2).reduce((x, y) => x * y, 1);
+        const countB = c.b.slice(0, -2).reduce((x, y) => x * y, 1);
+        const batch = Math.max(countA, countB);
+        const repeat = (data: Float32Array, count: number, size: number) => (count === batch ? data : Float32Array.from({ length: batch * size }, (_, j) => data[j % size]));
+        const expected = refMatMul(repeat(aData, countA, m * k), repeat(bData, countB, k * n), batch, m, k, n, c.ta, c.tb);
+        results.push({ what: `[${c.a}]${c.ta ? '^T' : ''} x [${c.b}]${c.tb ? '^T' : ''}`, actual: y, expected });
+      }
+      return results;
+    },
+  });
   return defs;
 }
 

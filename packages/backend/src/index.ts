@@ -14,3 +14,4 @@ export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
 export { argsort, expandTo, linear, permuteTokens, tfSeed } from './ops.js';
 export { prng } from './prng.js';
+export { installWasmKernels } from './wasm-kernels.js';

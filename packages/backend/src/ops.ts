@@ -54,10 +54,10 @@ export function permuteTokens(x: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor3D {
 /**
  * Fully connected layer on rows: x [M, in] @ weight [in, out] + bias [out] -> [M, out].
  *
- * Same value as tf.add(tf.matMul(x, weight), bias); its gradient uses explicit transposes and
- * plain matMuls (dx = dy @ weight^T, dW = x^T @ dy, db = sum(dy)). On wasm, tfjs's matMul
- * with a transposed operand (what the built-in gradient uses) runs 5-7x slower than a
- * transpose followed by a plain matMul.
+ * Same value as tf.add(tf.matMul(x, weight), bias), with the gradient written out: dx = dy @
+ * weight^T, dW = x^T @ dy (matMuls with a transposed operand, no transpose kernels), db = sum(dy).
+ * On wasm a transposed operand is fast only with maejs's BatchMatMul kernel (installed by
+ * `initBackend('wasm')`; tfjs's own runs it 5-7x slower than a plain one).
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   if (x.rank !== 2 || weight.rank !== 2 || bias.rank !== 1 || x.shape[1] !== weight.shape[0] || weight.shape[1] !== bias.shape[0]) {
@@ -71,7 +71,7 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dy2 = dy as tf.Tensor2D;
-        return [tf.matMul(dy2, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy2), tf.sum(dy2, 0)];
+        return [tf.matMul(dy2, ws, false, true), tf.matMul(xs, dy2, true, false), tf.sum(dy2, 0)];
       },
     };
   });

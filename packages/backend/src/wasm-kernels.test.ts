@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initBackend, installWasmKernels, prng } from '@maejs/backend';
+
+const packageDir = join(__dirname, '..');
+
+const random = (shape: number[], seed: number) => {
+  const next = prng(seed);
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1), shape);
+};
+
+/** The product on the cpu backend (tfjs's reference kernels), as a plain array. */
+async function onCpu(f: () => tf.Tensor): Promise<Float32Array> {
+  const previous = tf.getBackend();
+  await tf.setBackend('cpu');
+  const y = f();
+  const values = (await y.data()) as Float32Array;
+  y.dispose();
+  await tf.setBackend(previous);
+  return values;
+}
+
+describe('maejs wasm BatchMatMul kernel', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('is installed by initBackend and installing again changes nothing', async () => {
+    const kernel = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+    await installWasmKernels();
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(kernel);
+  });
+
+  it.each([
+    [[512, 13, 32], [512, 13, 32], false, true],
+    [[8, 50, 50], [8, 50, 16], true, false],
+    [[2, 3, 17, 9], [2, 3, 9, 23], false, false],
+    [[1, 6, 4], [5, 6, 3], true, false],
+    [[130, 70], [70, 66], false, false],
+    [[70, 130], [66, 70], true, true],
+  ])('matches the cpu backend: [%j] x [%j], transposeA %s, transposeB %s', async (aShape, bShape, ta, tb) => {
+    const [a, b] = [random(aShape, 1), random(bShape, 2)];
+    const y = tf.matMul(a, b, ta, tb);
+    const expected = await onCpu(() => tf.matMul(tf.tensor(a.dataSync(), a.shape), tf.tensor(b.dataSync(), b.shape), ta, tb));
+    const actual = (await y.data()) as Float32Array;
+    expect(actual.length).toBe(expected.length);
+    let worst = 0;
+    for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+    expect(worst).toBeLessThan(1e-5);
+    tf.dispose([a, b, y]);
+  });
+
+  it('handles empty products and k = 0', async () => {
+    expect(tf.matMul(tf.zeros([3, 0, 4]), tf.zeros([3, 4, 5])).shape).toEqual([3, 0, 5]);
+    const y = tf.matMul(tf.ones([2, 3, 0]), tf.ones([2, 0, 4]));
+    expect(Array.from(await y.data())).toEqual(new Array(24).fill(0));
+  });
+
+  it('leaves int32 products to tfjs (which refuses them on wasm) and keeps the tensor count flat', async () => {
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) tf.tidy(() => tf.matMul(random([4, 9, 7], 3), random([4, 7, 5], 4)).dataSync());
+    expect(tf.memory().numTensors).toBe(before);
+    const ints = [tf.tensor3d([1, 2, 3, 4], [1, 2, 2], 'int32'), tf.tensor3d([5, 6, 7, 8], [1, 2, 2], 'int32')];
+    expect(() => tf.matMul(ints[0], ints[1])).toThrow('BatchMatMul for non non-float32 tensors not yet supported'); // tfjs-backend-wasm's own message
+    tf.dispose(ints);
+  });
+
+  it('refuses to install without tfjs-backend-wasm kernels', async () => {
+    const config = tf.getKernel('BatchMatMul', 'wasm')!;
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    try {
+      await expect(installWasmKernels()).rejects.toThrow('installWasmKernels: no BatchMatMul kernel is registered for wasm: import @tensorflow/tfjs-backend-wasm first');
+    } finally {
+      tf.registerKernel(config);
+    }
+  });
+});
+
+describe('committed kernel binary', () => {
+  it('was compiled from the current C source (rebuild with clang + lld after editing kernels/*.c)', () => {
+    const kernels = join(packageDir, 'kernels');
+    const info = JSON.parse(readFileSync(join(kernels, 'batch-matmul.wasm.json'), 'utf8'));
+    expect(info.sourceSha256).toBe(createHash('sha256').update(readFileSync(join(kernels, 'batch-matmul.c'))).digest('hex'));
+  });
+});
