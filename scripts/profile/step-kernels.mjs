@@ -42,7 +42,7 @@ for (const k of prof.kernels) {
   }
 }
 console.log('slowest kernel shapes:');
-for (const [key, e] of Object.entries(byShape).sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+for (const [key, e] of Object.entries(byShape).sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.TOP ?? 25))) {
   const gflops = e.flops ? `  ${(e.flops / (e.ms / 1000) / 1e9).toFixed(1)} GFLOP/s` : '';
   console.log(`  ${e.ms.toFixed(0).padStart(5)} ms  ${String(e.calls).padStart(3)}x  ${key}${gflops}`);
 }

@@ -3,7 +3,8 @@
  *   C[b] = op(A[b]) x op(B[b]),  op = identity or transpose,  row-major float32.
  * tfjs-backend-wasm sends every batched or transposed BatchMatMul to a scalar loop (about
  * 1-2 GFLOP/s on attention shapes); this kernel packs each pair of matrices into zero-padded
- * panels and runs a 4-row x 8-column register block over them.
+ * panels (4 rows of A, 8 columns of B, each contiguous over k) and runs a 4-row x 8-column
+ * register block over them.
  *
  * Built with clang for wasm32 (no libc, no imports) by ../scripts/build-wasm-kernels.mjs; the
  * result is committed beside this file (batch-matmul.wasm), so a build needs no C toolchain.
@@ -28,19 +29,24 @@ static void pack_a(const float *a, int m, int k, int transposed, int m_pad, floa
   }
 }
 
-/* B[k, n] (or B^T stored [n, k]) into [k][nPad], zero-padded columns. */
+/* B[k, n] (or B^T stored [n, k]) into panels [nPad / 8][k][8]: one column block is contiguous. */
 static void pack_b(const float *b, int k, int n, int transposed, int n_pad, float *panel) {
-  for (int p = 0; p < k; p++) {
-    for (int j = 0; j < n_pad; j++) *panel++ = j < n ? (transposed ? b[j * k + p] : b[p * n + j]) : 0.0f;
+  for (int j0 = 0; j0 < n_pad; j0 += COLS) {
+    for (int p = 0; p < k; p++) {
+      for (int c = 0; c < COLS; c++) {
+        int j = j0 + c;
+        *panel++ = j < n ? (transposed ? b[j * k + p] : b[p * n + j]) : 0.0f;
+      }
+    }
   }
 }
 
 /* One 4 x 8 block of C: sum over p of A[i0.., p] * B[p, j0..], p ascending. */
-static void block(const float *a_panel, const float *b_col, int k, int n_pad, float *c_pad) {
+static void block(const float *a_panel, const float *b_panel, int k, int n_pad, float *c_pad) {
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (int p = 0; p < k; p++) {
-    v128_t b0 = wasm_v128_load(b_col + p * n_pad);
-    v128_t b1 = wasm_v128_load(b_col + p * n_pad + 4);
+    v128_t b0 = wasm_v128_load(b_panel + p * COLS);
+    v128_t b1 = wasm_v128_load(b_panel + p * COLS + 4);
     v128_t a = wasm_v128_load(a_panel + p * ROWS);
     v128_t a0 = wasm_i32x4_shuffle(a, a, 0, 0, 0, 0);
     v128_t a1 = wasm_i32x4_shuffle(a, a, 1, 1, 1, 1);
@@ -82,8 +88,15 @@ void batch_matmul(const float *a, const float *b, float *c, float *work, int bat
   for (int s = 0; s < batch; s++) {
     if (s == 0 || a_step) pack_a(a + s * a_step * m * k, m, k, transpose_a, m_pad, a_panel);
     if (s == 0 || b_step) pack_b(b + s * b_step * k * n, k, n, transpose_b, n_pad, b_panel);
-    for (int i0 = 0; i0 < m_pad; i0 += ROWS) {
-      for (int j0 = 0; j0 < n_pad; j0 += COLS) block(a_panel + i0 * k, b_panel + j0, k, n_pad, c_pad + i0 * n_pad + j0);
+    /* The smaller operand is re-read for every block of the larger, so it stays in cache. */
+    if (m_pad <= n_pad) {
+      for (int j0 = 0; j0 < n_pad; j0 += COLS) {
+        for (int i0 = 0; i0 < m_pad; i0 += ROWS) block(a_panel + i0 * k, b_panel + j0 * k, k, n_pad, c_pad + i0 * n_pad + j0);
+      }
+    } else {
+      for (int i0 = 0; i0 < m_pad; i0 += ROWS) {
+        for (int j0 = 0; j0 < n_pad; j0 += COLS) block(a_panel + i0 * k, b_panel + j0 * k, k, n_pad, c_pad + i0 * n_pad + j0);
+      }
     }
     float *out = c + s * m * n;
     for (int i = 0; i < m; i++) {

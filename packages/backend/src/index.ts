@@ -12,6 +12,6 @@ export { BACKEND_NAMES, BackendUnavailableError, initBackend, listBackends } fro
 export type { BackendName, BackendStatus } from './backends.js';
 export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
-export { argsort, expandTo, linear, permuteTokens, tfSeed } from './ops.js';
+export { argsort, expandTo, linear, permuteTokens, sumRows, tfSeed } from './ops.js';
 export { prng } from './prng.js';
 export { installWasmKernels } from './wasm-kernels.js';

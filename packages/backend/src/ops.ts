@@ -71,11 +71,22 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dy2 = dy as tf.Tensor2D;
-        return [tf.matMul(dy2, ws, false, true), tf.matMul(xs, dy2, true, false), tf.sum(dy2, 0)];
+        return [tf.matMul(dy2, ws, false, true), tf.matMul(xs, dy2, true, false), sumRows(dy2)];
       },
     };
   });
   return op(x, weight, bias) as tf.Tensor2D;
+}
+
+/**
+ * Column sums of a matrix: x [M, N] -> [N], as tf.sum(x, 0), computed as ones[1, M] @ x. A
+ * reduction over the first axis makes tfjs-backend-wasm transpose x first (~0.8 ms for
+ * [1664, 128]); the product runs in the matMul kernel in a few microseconds. Used for bias and
+ * LayerNorm parameter gradients.
+ */
+export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  if (x.rank !== 2) throw new Error(`sumRows: expected x [M, N], got [${x.shape}]`);
+  return tf.tidy(() => tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]));
 }
 
 /**

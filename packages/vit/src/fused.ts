@@ -5,6 +5,7 @@
  * few fused expressions instead of the chain rule through each elementwise op.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumRows } from '@maejs/backend';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -31,7 +32,7 @@ export function layerNorm2d(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1
         const meanG = tf.mean(g, -1, true);
         const meanGX = tf.mean(tf.mul(g, xh), -1, true);
         const dx = tf.mul(rs, tf.sub(tf.sub(g, meanG), tf.mul(xh, meanGX)));
-        return [dx, tf.sum(tf.mul(dy, xh), 0), tf.sum(dy, 0)];
+        return [dx, sumRows(tf.mul(dy, xh) as tf.Tensor2D), sumRows(dy as tf.Tensor2D)];
       },
     };
   });
