@@ -68,6 +68,27 @@ describe('maejs wasm BatchMatMul kernel', () => {
     tf.dispose(ints);
   });
 
+  it.each([
+    [[6272, 128], [6272], 0],
+    [[4, 9, 5], [7, 2], 1],
+    [[3, 6], [4], 1],
+  ])('GatherV2 matches the cpu backend: x [%j], indices [%j], axis %i', async (xShape, idShape, axis) => {
+    const x = random(xShape, 5);
+    const next = prng(6);
+    const ids = Int32Array.from({ length: idShape.reduce((a, b) => a * b, 1) }, () => Math.floor(next() * xShape[axis]));
+    const y = tf.gather(x, tf.tensor(ids, idShape, 'int32'), axis);
+    const expected = await onCpu(() => tf.gather(tf.tensor(x.dataSync(), x.shape), tf.tensor(ids, idShape, 'int32'), axis));
+    expect(y.shape).toEqual([...xShape.slice(0, axis), ...idShape, ...xShape.slice(axis + 1)]);
+    expect(Array.from(await y.data())).toEqual(Array.from(expected));
+    tf.dispose([x, y]);
+  });
+
+  it('GatherV2 gathers int32 and bool tensors and refuses an index out of range', async () => {
+    expect(Array.from(await tf.gather(tf.tensor1d([5, 6, 7], 'int32'), tf.tensor1d([2, 0], 'int32')).data())).toEqual([7, 5]);
+    expect(Array.from(await tf.gather(tf.tensor1d([true, false], 'bool'), tf.tensor1d([1, 1, 0], 'int32')).data())).toEqual([0, 0, 1]);
+    expect(() => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([0, 2], 'int32'))).toThrow('GatherV2: index 2 at position 1 is not in [0, 1]');
+  });
+
   it('refuses to install without tfjs-backend-wasm kernels', async () => {
     const config = tf.getKernel('BatchMatMul', 'wasm')!;
     tf.unregisterKernel('BatchMatMul', 'wasm');

@@ -48,12 +48,12 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export function gelu(x: tf.Tensor): tf.Tensor {
   const op = tf.customGrad((...args: Args) => {
     const [xIn, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    save([xIn]);
+    const cdf = tf.mul(tf.add(tf.erf(tf.mul(xIn, Math.SQRT1_2)), 1), 0.5); // Phi(x); the halving is exact
+    save([xIn, cdf]); // the backward pass reuses Phi(x) instead of a second erf
     return {
-      value: tf.mul(tf.mul(xIn, 0.5), tf.add(tf.erf(tf.mul(xIn, Math.SQRT1_2)), 1)),
+      value: tf.mul(xIn, cdf),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs] = saved;
-        const cdf = tf.mul(tf.add(tf.erf(tf.mul(xs, Math.SQRT1_2)), 1), 0.5);
+        const [xs, cdf] = saved;
         const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI);
         return [tf.mul(dy, tf.add(cdf, tf.mul(xs, pdf)))];
       },
