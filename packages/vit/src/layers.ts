@@ -131,8 +131,14 @@ export class Block {
     this.mlp = new Mlp(params, `${name}.mlp`, o.dim, Math.trunc(o.dim * o.mlpRatio));
   }
 
+  /**
+   * In a tidy of its own, so inference frees each block's intermediates as soon as the block is
+   * done (under a gradient tape, what the backward pass needs is kept by the tape).
+   */
   apply(x: tf.Tensor): tf.Tensor {
-    const h = tf.add(x, this.attn.apply(this.norm1.apply(x)));
-    return tf.add(h, this.mlp.apply(this.norm2.apply(h)));
+    return tf.tidy(() => {
+      const h = tf.add(x, this.attn.apply(this.norm1.apply(x)));
+      return tf.add(h, this.mlp.apply(this.norm2.apply(h)));
+    });
   }
 }
