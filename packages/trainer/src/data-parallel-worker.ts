@@ -45,7 +45,7 @@ async function shard(model: MaskedAutoencoder, variables: Map<string, tf.Variabl
   for (const [name, variable] of variables) {
     const g = grads.get(name);
     if (g) {
-      packed.set((await g.data()) as Float32Array, offset);
+      packed.set(g.dataSync() as Float32Array, offset); // sync: this thread has nothing else to do
       present.push(name);
     }
     offset += variable.size;

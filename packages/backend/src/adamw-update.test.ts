@@ -1,0 +1,39 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { adamwUpdate, initBackend, prng } from '@maejs/backend';
+import { registerAdamWKernel } from './adamw-update.js';
+
+const random = (n: number, seed: number, scale = 1) => {
+  const next = prng(seed);
+  return tf.tensor(Float32Array.from({ length: n }, () => (next() * 2 - 1) * scale), [n / 4, 4]);
+};
+
+describe.each(['cpu', 'wasm'])('adamwUpdate on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend as 'cpu' | 'wasm');
+  });
+
+  it.each([
+    ['with weight decay, step 1', { decayFactor: 1 - 1e-3 * 0.05, stepSize: 1e-3 / (1 - 0.9), bc2Sqrt: Math.sqrt(1 - 0.95), b1: 0.9, b2: 0.95, eps: 1e-8 }],
+    ['no decay, step 7', { decayFactor: 1, stepSize: 3e-4 / (1 - 0.9 ** 7), bc2Sqrt: Math.sqrt(1 - 0.95 ** 7), b1: 0.9, b2: 0.95, eps: 1e-8 }],
+  ])('the fused kernel gives the bits of the op-by-op form (%s)', async (_, scalars) => {
+    const [p, g, m, v] = [random(4096, 1), random(4096, 2, 0.01), random(4096, 3, 0.001), tf.abs(random(4096, 4, 1e-5))];
+    const fused = adamwUpdate(p, g, m, v, scalars);
+    tf.unregisterKernel('MaejsAdamWUpdate', backend);
+    let ops: tf.Tensor[];
+    try {
+      ops = adamwUpdate(p, g, m, v, scalars);
+    } finally {
+      registerAdamWKernel();
+    }
+    for (let i = 0; i < 3; i++) expect(Array.from(await fused[i].data())).toEqual(Array.from(await ops[i].data()));
+    expect(Array.from(await fused[0].data())).not.toEqual(Array.from(await p.data())); // it did update
+    tf.dispose([p, g, m, v, ...fused, ...ops]);
+  });
+
+  it('names a moment or gradient of the wrong shape or dtype', () => {
+    const s = { decayFactor: 1, stepSize: 1, bc2Sqrt: 1, b1: 0.9, b2: 0.95, eps: 1e-8 };
+    const p = tf.zeros([2, 3]);
+    expect(() => adamwUpdate(p, tf.zeros([3, 2]), tf.zeros([2, 3]), tf.zeros([2, 3]), s)).toThrow("adamwUpdate: g must be float32 with the parameter's shape [2,3], got float32 [3,2]");
+    expect(() => adamwUpdate(p, tf.zeros([2, 3]), tf.zeros([2, 3], 'int32'), tf.zeros([2, 3]), s)).toThrow("adamwUpdate: m must be float32 with the parameter's shape [2,3], got int32 [2,3]");
+  });
+});
