@@ -1,7 +1,8 @@
 // Profiles one MAE training step (forward + backward, no optimizer) of the mae_tiny_28 preset:
 // time per step, peak tensor memory, kernel time by kernel name, and the slowest kernel shapes
 // (name + input shapes, with ms and achieved GFLOP/s for BatchMatMul).
-// Usage: node scripts/profile/step-kernels.mjs [backend=wasm] [batch=128]   (after npm run build)
+// Usage: node scripts/profile/step-kernels.mjs [backend=wasm] [batch=128] [model=A|B]   (after npm run build)
+//   A: mae_tiny_28 (the bench's preset A); B: the bench's preset B (32x32x3, ViT-Tiny encoder)
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@maejs/backend';
 import { MaskedAutoencoder, maeTiny28 } from '@maejs/mae';
@@ -10,8 +11,10 @@ tf.enableProdMode();
 const backend = process.argv[2] ?? 'wasm';
 const batch = Number(process.argv[3] ?? 128);
 await initBackend(backend);
-const model = new MaskedAutoencoder(maeTiny28);
-const images = tf.randomNormal([batch, 28, 28, 1]);
+const PRESET_B = { imgSize: 32, patchSize: 4, inChans: 3, embedDim: 192, depth: 12, numHeads: 3, decoderEmbedDim: 128, decoderDepth: 4, decoderNumHeads: 4, normPixLoss: true };
+const model = new MaskedAutoencoder(process.argv[4] === 'B' ? PRESET_B : maeTiny28);
+const { imgSize, inChans } = model.config;
+const images = tf.randomNormal([batch, imgSize, imgSize, inChans]);
 const vars = [...model.trainableVariables().values()];
 const step = () => {
   const { value, grads } = tf.variableGrads(() => model.loss(images, { seed: 1 }), vars);

@@ -17,5 +17,6 @@ export type { Environment } from './environment.js';
 export { argsort, expandTo, linear, permuteTokens, sumRows, tfSeed } from './ops.js';
 export { prng } from './prng.js';
 export { adamwUpdate } from './adamw-update.js';
+export { GELU_KERNELS, geluBackward, geluForward } from './gelu.js';
 export type { AdamWScalars } from './adamw-update.js';
 export { installWasmKernels } from './wasm-kernels.js';

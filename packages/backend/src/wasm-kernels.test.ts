@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -101,9 +101,13 @@ describe('maejs wasm BatchMatMul kernel', () => {
 });
 
 describe('committed kernel binary', () => {
-  it('was compiled from the current C source (rebuild with clang + lld after editing kernels/*.c)', () => {
+  it('was compiled from the current C sources (rebuild with clang + lld after editing kernels/*.c)', () => {
     const kernels = join(packageDir, 'kernels');
-    const info = JSON.parse(readFileSync(join(kernels, 'batch-matmul.wasm.json'), 'utf8'));
-    expect(info.sourceSha256).toBe(createHash('sha256').update(readFileSync(join(kernels, 'batch-matmul.c'))).digest('hex'));
+    const info = JSON.parse(readFileSync(join(kernels, 'kernels.wasm.json'), 'utf8'));
+    const sources = readdirSync(kernels).filter((f) => f.endsWith('.c')).sort();
+    const hash = createHash('sha256');
+    for (const f of sources) hash.update(`${f}\0`).update(readFileSync(join(kernels, f)));
+    expect(info.sources).toEqual(sources);
+    expect(info.sourceSha256).toBe(hash.digest('hex'));
   });
 });

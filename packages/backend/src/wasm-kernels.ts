@@ -11,12 +11,16 @@
  *
  * GatherV2: copies whole slices instead of one element at a time (see gatherV2 below).
  *
+ * MaejsGelu / MaejsGeluGrad (kernels/gelu.c): GELU forward and backward in one pass each (see
+ * gelu.ts), instead of 5 and 7 tfjs kernels.
+ *
  * The matMul module has its own linear memory: operands are copied in, the product copied out
  * (a memcpy, small next to the product). That memory grows to the largest product seen and
  * is kept for reuse.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { wasmKernelsBase64 } from '../generated/wasm-kernels.cjs';
+import { GELU_KERNELS } from './gelu.js';
 
 /** The parts of tfjs-backend-wasm's backend class a kernel uses (as tfjs's own wasm kernels do). */
 interface WasmBackendLike {
@@ -29,6 +33,8 @@ interface KernelModule {
   heapBase: number;
   batchMatmul(a: number, b: number, c: number, work: number, batch: number, m: number, k: number, n: number, transposeA: number, transposeB: number, aStep: number, bStep: number): void;
   workFloats(m: number, k: number, n: number): number;
+  geluForward(x: number, y: number, cdf: number, n: number): void;
+  geluBackward(x: number, cdf: number, dy: number, dx: number, n: number): void;
 }
 
 let loading: Promise<KernelModule> | null = null;
@@ -49,6 +55,8 @@ function loadModule(): Promise<KernelModule> {
       heapBase: (e.__heap_base as WebAssembly.Global).value as number,
       batchMatmul: e.batch_matmul as KernelModule['batchMatmul'],
       workFloats: e.work_floats as KernelModule['workFloats'],
+      geluForward: e.gelu_forward as KernelModule['geluForward'],
+      geluBackward: e.gelu_backward as KernelModule['geluBackward'],
     };
   });
   return loading;
@@ -64,6 +72,13 @@ export async function installWasmKernels(): Promise<void> {
   const module = await loadModule();
   replaceKernel('BatchMatMul', (args, original) => batchMatMul(args, module, original));
   replaceKernel('GatherV2', gatherV2);
+  addKernel(GELU_KERNELS.forward, (args) => geluForwardKernel(args, module));
+  addKernel(GELU_KERNELS.backward, (args) => geluBackwardKernel(args, module));
+}
+
+/** Registers a maejs kernel (one tfjs has no equivalent of) for wasm; idempotent. */
+function addKernel(name: string, kernelFunc: tf.KernelFunc): void {
+  if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
 }
 
 /** Registers `kernel` as the wasm kernel `name`, with the registered one as its fallback; idempotent. */
@@ -144,6 +159,40 @@ function gatherV2(args: Parameters<tf.KernelFunc>[0], fallback: tf.KernelFunc): 
   return out;
 }
 
+/** Runs a kernel of the module on float32 arrays copied in; returns the output arrays' offsets. */
+function runOnCopies(module: KernelModule, inputs: ArrayLike<number>[], outputCount: number, run: (offsets: number[]) => void): Float32Array[] {
+  const n = inputs[0].length;
+  const offsets = reserve(module, new Array(inputs.length + outputCount).fill(n));
+  inputs.forEach((values, i) => new Float32Array(module.memory.buffer, offsets[i], n).set(values));
+  run(offsets);
+  return offsets.slice(inputs.length).map((offset) => new Float32Array(module.memory.buffer, offset, n));
+}
+
+/** MaejsGelu on wasm: x -> [y, cdf] (see gelu.ts and kernels/gelu.c). */
+function geluForwardKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo[] {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const backend = args.backend as unknown as WasmBackendLike;
+  const [y, cdf] = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput(x.shape, 'float32')];
+  const n = tf.util.sizeFromShape(x.shape);
+  if (n === 0) return [y, cdf];
+  const [yValues, cdfValues] = runOnCopies(module, [backend.typedArrayFromHeap(x)], 2, ([xAt, yAt, cdfAt]) => module.geluForward(xAt, yAt, cdfAt, n));
+  backend.typedArrayFromHeap(y).set(yValues);
+  backend.typedArrayFromHeap(cdf).set(cdfValues);
+  return [y, cdf];
+}
+
+/** MaejsGeluGrad on wasm: (x, cdf, dy) -> dx. */
+function geluBackwardKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo {
+  const { x, cdf, dy } = args.inputs as Record<'x' | 'cdf' | 'dy', tf.TensorInfo>;
+  const backend = args.backend as unknown as WasmBackendLike;
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const n = tf.util.sizeFromShape(x.shape);
+  if (n === 0) return dx;
+  const [dxValues] = runOnCopies(module, [x, cdf, dy].map((t) => backend.typedArrayFromHeap(t)), 1, ([xAt, cdfAt, dyAt, dxAt]) => module.geluBackward(xAt, cdfAt, dyAt, dxAt, n));
+  backend.typedArrayFromHeap(dx).set(dxValues);
+  return dx;
+}
+
 /** Byte offsets of consecutive 16-byte-aligned float arrays after the module's static data, growing memory if needed. */
 function reserve(module: KernelModule, floatCounts: number[]): number[] {
   let end = Math.ceil(module.heapBase / 16) * 16;
@@ -157,7 +206,7 @@ function reserve(module: KernelModule, floatCounts: number[]): number[] {
     try {
       module.memory.grow(Math.ceil(missing / 65536));
     } catch {
-      throw new Error(`maejs wasm BatchMatMul: cannot grow its memory to ${(end / 2 ** 20).toFixed(0)} MiB for operands of ${floatCounts.slice(0, 3).join(', ')} floats (the wasm limit is 4 GiB): use smaller batches`);
+      throw new Error(`maejs wasm kernels: cannot grow their memory to ${(end / 2 ** 20).toFixed(0)} MiB for operands of ${floatCounts.slice(0, 3).join(', ')} floats (the wasm limit is 4 GiB): use smaller batches`);
     }
   }
   return offsets;

@@ -5,7 +5,7 @@
  * few fused expressions instead of the chain rule through each elementwise op.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sumRows } from '@maejs/backend';
+import { geluBackward, geluForward, sumRows } from '@maejs/backend';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -39,25 +39,17 @@ export function layerNorm2d(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1
   return op(x, gamma, beta) as tf.Tensor2D;
 }
 
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-
 /**
  * Exact (erf) GELU, 0.5 x (1 + erf(x / sqrt 2)) as torch.nn.GELU(); gradient
- * 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi).
+ * Phi(x) + x phi(x). The forward keeps Phi(x) for the backward pass (one erf per element); on
+ * wasm each pass is one kernel (`geluForward` / `geluBackward` of @maejs/backend).
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
   const op = tf.customGrad((...args: Args) => {
     const [xIn, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    const cdf = tf.mul(tf.add(tf.erf(tf.mul(xIn, Math.SQRT1_2)), 1), 0.5); // Phi(x); the halving is exact
-    save([xIn, cdf]); // the backward pass reuses Phi(x) instead of a second erf
-    return {
-      value: tf.mul(xIn, cdf),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, cdf] = saved;
-        const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI);
-        return [tf.mul(dy, tf.add(cdf, tf.mul(xs, pdf)))];
-      },
-    };
+    const [y, cdf] = geluForward(xIn);
+    save([xIn, cdf]);
+    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [geluBackward(saved[0], saved[1], dy)] };
   });
   return op(x);
 }
