@@ -52,6 +52,14 @@ const { loadBundledSample } = await import('@maejs/data/node');
 const sample = await loadBundledSample();
 if (sample.n !== 3000) throw new Error('bundled sample: expected 3000 images, got ' + sample.n);
 console.log('bundled Fashion-MNIST sample loads from the installed @maejs/data:', sample.n, 'images');
+const installed = tf.getKernel('MaejsGelu', 'wasm') && tf.getKernel('MaejsAdamWUpdate', 'wasm');
+if (!installed) throw new Error('the maejs wasm kernels are not registered');
+const { DataParallel } = await import('@maejs/trainer/node');
+const parallel = await DataParallel.start(model, { threads: 2 });
+const split = await parallel.lossAndGradients(new Float32Array(4 * 64).fill(0.5), [4, 8, 8, 1], 3);
+await parallel.close();
+if (!Number.isFinite(split.loss) || split.grads.size !== model.trainableVariables().size) throw new Error('DataParallel step failed');
+console.log('maejs wasm kernels registered; a DataParallel step with a worker thread from the installed @maejs/trainer: loss', split.loss.toFixed(4));
 `,
   );
   console.log(run('node', ['check.mjs'], app).trim());

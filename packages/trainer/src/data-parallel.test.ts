@@ -111,6 +111,22 @@ describe('DataParallel errors', () => {
     model.dispose();
   });
 
+  it('refuses images that do not fit the shape or the model', async () => {
+    await initBackend('wasm');
+    const model = new MaskedAutoencoder(CONFIG);
+    const parallel = await DataParallel.start(model, { threads: 2 });
+    try {
+      await expect(parallel.lossAndGradients(randomImages(2, 1), [3, 8, 8, 1], 0)).rejects.toThrow('DataParallel.lossAndGradients: images has 128 values, expected 192 for shape [3,8,8,1]');
+      await expect(parallel.lossAndGradients(new Float32Array(2 * 16 * 16), [2, 16, 16, 1], 0)).rejects.toThrow('DataParallel.lossAndGradients: images are 16x16x1, the model takes 8x8x1');
+      const ok = await parallel.lossAndGradients(randomImages(2, 1), [2, 8, 8, 1], 0); // still usable
+      expect(Number.isFinite(ok.loss)).toBe(true);
+      tf.dispose([...ok.grads.values()]);
+    } finally {
+      await parallel.close();
+      model.dispose();
+    }
+  });
+
   it('refuses use after close', async () => {
     await initBackend('wasm');
     const model = new MaskedAutoencoder(CONFIG);

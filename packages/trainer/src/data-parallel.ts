@@ -75,6 +75,9 @@ export class DataParallel implements GradientEngine {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error('DataParallel: used after close()');
     const [n, h, w, c] = shape;
+    if (images.length !== n * h * w * c) throw new Error(`DataParallel.lossAndGradients: images has ${images.length} values, expected ${n * h * w * c} for shape [${shape}]`);
+    const expected = [this.model.config.imgSize, this.model.config.imgSize, this.model.config.inChans];
+    if (h !== expected[0] || w !== expected[1] || c !== expected[2]) throw new Error(`DataParallel.lossAndGradients: images are ${h}x${w}x${c}, the model takes ${expected.join('x')}`);
     const sizes = shardSizes(n, this.threads);
     const perImage = h * w * c;
     const numTokens = this.model.numPatches;
@@ -92,7 +95,13 @@ export class DataParallel implements GradientEngine {
       };
       return this.send(this.workers[i], request);
     });
-    const local = this.localShard(images.subarray(0, sizes[0] * perImage), [sizes[0], h, w, c], noise.subarray(0, sizes[0] * numTokens));
+    let local: { loss: tf.Scalar; grads: Map<string, tf.Tensor> };
+    try {
+      local = this.localShard(images.subarray(0, sizes[0] * perImage), [sizes[0], h, w, c], noise.subarray(0, sizes[0] * numTokens));
+    } catch (error) {
+      await Promise.allSettled(replies); // no reply may stay pending: the next step would take it for its own
+      throw error;
+    }
     let shards: ShardReply[];
     try {
       shards = await Promise.all(replies);
