@@ -39,7 +39,7 @@ const doc = `# Results: MAE pre-training on Fashion-MNIST
 A real run of the main job on this project's machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), no GPU,
 Node ${config.versions.node}, tfjs ${config.versions.tfjs}, backend \`${config.backend}\`.
 
-Reproduce (about 2 h on 2 cores; needs \`apt-get install dataset-fashion-mnist\` and \`npm run build\`):
+Reproduce (about 1.5 h on 2 cores; needs \`apt-get install dataset-fashion-mnist\` and \`npm run build\`):
 
 \`\`\`sh
 scripts/results/fashion-mnist.sh           # pre-training, features, probes; steps already done are skipped
