@@ -62,9 +62,6 @@ interface Slot {
   v: tf.Variable;
 }
 
-/** Scalars of one update, computed in float64 as PyTorch does before casting to float32. */
-type StepScalars = AdamWScalars;
-
 /**
  * AdamW (Loshchilov & Hutter), as torch.optim.AdamW: for each parameter p with gradient g,
  * `p *= 1 - lr*wd` (decoupled decay, 'decay' group only), `m = b1*m + (1-b1)*g`,
@@ -208,7 +205,7 @@ export class AdamW {
     return new Map([...this.slots].map(([name, slot]) => [name, slot.variable]));
   }
 
-  private scalarsFor(slot: Slot): StepScalars {
+  private scalarsFor(slot: Slot): AdamWScalars {
     const [b1, b2] = this.betaPair;
     const wd = slot.group === 'decay' ? this.decay : 0;
     return {
@@ -234,7 +231,7 @@ function createSlot(name: string, variable: tf.Variable, assign: GroupAssigner):
 }
 
 /** The torch.optim.AdamW update of one parameter (`_single_tensor_adamw`, amsgrad off). */
-function updateSlot(slot: Slot, g: tf.Tensor, s: StepScalars): void {
+function updateSlot(slot: Slot, g: tf.Tensor, s: AdamWScalars): void {
   const next = adamwUpdate(slot.variable, g, slot.m, slot.v, s);
   slot.variable.assign(next[0]);
   slot.m.assign(next[1]);

@@ -135,23 +135,14 @@ export class DataParallel implements GradientEngine {
     const grads = new Map<string, tf.Tensor>();
     let offset = 0;
     for (const [name, variable] of this.model.trainableVariables()) {
-      const size = variable.size;
       const own = local.grads.get(name);
-      const present = shards.filter((shard) => shard.present.includes(name));
-      if (own || present.length) {
-        grads.set(
-          name,
-          tf.tidy(() => {
-            let sum: tf.Tensor = own ? tf.mul(own, sizes[0] / n) : tf.zeros(variable.shape);
-            shards.forEach((shard, i) => {
-              if (shard.present.includes(name)) sum = tf.add(sum, tf.mul(tf.tensor(shard.grads.subarray(offset, offset + size), variable.shape), sizes[i + 1] / n));
-            });
-            return sum;
-          }),
-        );
+      const theirs = shards.flatMap((shard, i) => (shard.present.includes(name) ? [{ values: shard.grads.subarray(offset, offset + variable.size), rows: sizes[i + 1] }] : []));
+      if (own || theirs.length) {
+        const start = () => (own ? tf.mul(own, sizes[0] / n) : tf.zeros(variable.shape));
+        grads.set(name, tf.tidy(() => theirs.reduce((sum, t) => tf.add(sum, tf.mul(tf.tensor(t.values, variable.shape), t.rows / n)), start())));
       }
       own?.dispose();
-      offset += size;
+      offset += variable.size;
     }
     return { loss, grads };
   }
