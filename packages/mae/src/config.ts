@@ -1,27 +1,19 @@
 import { checkMaskRatio } from '@maejs/masking';
+import type { ViTEncoderOptions } from '@maejs/vit';
 
-/** Everything that defines an MAE model. Names follow the official code in camelCase. */
-export interface MaeConfig {
-  /** Image side in pixels (square images). */
-  imgSize: number;
-  /** Patch side in pixels; imgSize must be a multiple. */
-  patchSize: number;
-  /** Image channels (1 gray, 3 RGB, any count). */
-  inChans: number;
-  embedDim: number;
-  depth: number;
-  numHeads: number;
+/**
+ * Everything that defines an MAE model. Names follow the official code in camelCase; the encoder
+ * fields (imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, layerNormEps) are
+ * documented on ViTEncoderOptions.
+ */
+export interface MaeConfig extends ViTEncoderOptions {
   decoderEmbedDim: number;
   decoderDepth: number;
   decoderNumHeads: number;
-  /** MLP hidden size = trunc(dim * mlpRatio). */
-  mlpRatio: number;
   /** Normalise each target patch (official norm_pix_loss). */
   normPixLoss: boolean;
   /** Fraction of patches removed, in [0, 1). */
   maskRatio: number;
-  /** LayerNorm epsilon: 1e-6 in the official MAE models (HF ViTMAE uses 1e-12). */
-  layerNormEps: number;
 }
 
 /** Values used for fields a partial config leaves out (the official defaults). */

@@ -7,13 +7,21 @@ import { sincosPosEmbed2d } from './pos-embed.js';
 
 /** Sizes of a ViT encoder (a subset of MaeConfig; see @maejs/mae for validation). */
 export interface ViTEncoderOptions {
+  /** Image side in pixels (square images). */
   imgSize: number;
+  /** Patch side in pixels; imgSize must be a multiple. */
   patchSize: number;
+  /** Image channels (1 gray, 3 RGB, any count). */
   inChans: number;
+  /** Token width D. */
   embedDim: number;
+  /** Number of transformer blocks. */
   depth: number;
+  /** Attention heads per block; embedDim must be a multiple. */
   numHeads: number;
+  /** MLP hidden size = trunc(dim * mlpRatio). */
   mlpRatio: number;
+  /** LayerNorm epsilon: 1e-6 in the official MAE models (HF ViTMAE uses 1e-12). */
   layerNormEps: number;
 }
 
