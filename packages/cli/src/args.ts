@@ -36,3 +36,20 @@ export function helpText(command: string, summary: string, spec: FlagSpec): stri
   const rows = Object.entries(spec).map(([k, v]) => `  --${k}${v.type === 'string' ? ' <value>' : ''}`.padEnd(28) + v.description);
   return `mae ${command}: ${summary}\n\n${rows.join('\n')}`;
 }
+
+/**
+ * An integer flag, checked before any work starts: `min` is the least value allowed. A missing
+ * flag without a default returns undefined.
+ */
+export function integerFlag(values: Record<string, unknown>, name: string, command: string, min: number): number;
+export function integerFlag(values: Record<string, unknown>, name: string, command: string, min: number, optional: 'optional'): number | undefined;
+export function integerFlag(values: Record<string, unknown>, name: string, command: string, min: number, optional?: 'optional'): number | undefined {
+  const raw = values[name];
+  if (raw === undefined && optional) return undefined;
+  const value = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    const expected = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+    throw new UsageError(`mae ${command}: --${name} must be ${expected}, got '${String(raw)}'`);
+  }
+  return value;
+}

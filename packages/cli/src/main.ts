@@ -44,7 +44,8 @@ export async function main(argv: string[], log: (line: string) => void = console
     await command.run(rest, log);
     return 0;
   } catch (error) {
-    console.error(`mae ${name}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    console.error(message.startsWith(`mae ${name}:`) ? message : `mae ${name}: ${message}`); // one prefix, not two
     return error instanceof UsageError ? 2 : 1;
   }
 }

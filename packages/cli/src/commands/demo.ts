@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { MaskedAutoencoder, maeTiny28 } from '@maejs/mae';
 import { parseNpy } from '@maejs/weights';
-import { type FlagSpec, parseFlags, UsageError } from '../args.js';
+import { type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { syntheticShapes } from '../sample.js';
 import { readConfigFile } from './forward.js';
 import { readImagesNpy, readNoiseNpy, readStateDict } from '../tensors-io.js';
@@ -82,10 +82,8 @@ async function trainOnSample(steps: number, batch: number, log: (line: string) =
 /** `mae demo`: the main job for now (parity on the golden case when present, then a short training run). */
 export async function demoCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const flags = parseFlags(argv, demoFlags, 'demo');
-  const steps = Number(flags.steps);
-  const batch = Number(flags.batch);
-  if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`mae demo: --steps must be a positive integer, got '${flags.steps}'`);
-  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`mae demo: --batch must be a positive integer, got '${flags.batch}'`);
+  const steps = integerFlag(flags, 'steps', 'demo', 1);
+  const batch = integerFlag(flags, 'batch', 'demo', 1);
   const backend = await initBackend(flags.backend as BackendName | 'auto');
   log(`maejs demo on tfjs backend '${backend}'`);
   const golden = findGolden(flags.golden as string | undefined);

@@ -3,7 +3,7 @@ import { initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, finetune, knnClassify, linearProbe, type FeatureSet } from '@maejs/eval';
 import { MaskedAutoencoder } from '@maejs/mae';
 import { parseNpy } from '@maejs/weights';
-import { type FlagSpec, parseFlags, UsageError } from '../args.js';
+import { type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 import { checkPooling, normalisedImages } from './features.js';
@@ -49,7 +49,10 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
   const probes = String(flags.probe).split(',');
   for (const p of probes) if (!['linear', 'knn', 'finetune'].includes(p)) throw new UsageError(`mae eval: --probe takes linear, knn, finetune; got '${p}'`);
   const pooling = checkPooling(flags.pooling);
-  const seed = Number(flags.seed);
+  const seed = integerFlag(flags, 'seed', 'eval', 0);
+  const linearEpochs = integerFlag(flags, 'linear-epochs', 'eval', 1);
+  const finetuneEpochs = integerFlag(flags, 'finetune-epochs', 'eval', 1);
+  const finetuneSamples = integerFlag(flags, 'finetune-samples', 'eval', 0);
   await initBackend(flags.backend as BackendName | 'auto');
   const { model, source, normalization, notes } = await loadModel(flags, 'eval');
   for (const note of notes) log(`note: ${note}`);
@@ -91,7 +94,7 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
       if (flags.baseline) sets.push(['raw pixels', { features: train.images, labels: train.labels, dim: pixelDim }, { features: test.images, labels: test.labels, dim: pixelDim }]);
       for (const [name, tr, te] of sets) {
         if (probes.includes('linear')) {
-          const [r, s] = await timed(() => linearProbe(tr, te, { numClasses: NUM_CLASSES, epochs: Number(flags['linear-epochs']), seed }));
+          const [r, s] = await timed(() => linearProbe(tr, te, { numClasses: NUM_CLASSES, epochs: linearEpochs, seed }));
           record(`linear probe, ${name}`, r.testAccuracy, s);
         }
         if (probes.includes('knn')) {
@@ -101,8 +104,8 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
       }
     }
     if (probes.includes('finetune')) {
-      const samples = Number(flags['finetune-samples']) || train.shape[0];
-      const options = { numClasses: NUM_CLASSES, epochs: Number(flags['finetune-epochs']), maxTrainSamples: samples, seed };
+      const samples = finetuneSamples || train.shape[0];
+      const options = { numClasses: NUM_CLASSES, epochs: finetuneEpochs, maxTrainSamples: samples, seed };
       const trainSet2 = { images: train.images, labels: train.labels };
       const testSet2 = { images: test.images, labels: test.labels };
       const [r, s] = await timed(() => finetune(model, trainSet2, testSet2, options));

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, type Pooling } from '@maejs/eval';
 import { encodeNpy } from '@maejs/weights';
-import { type FlagSpec, parseFlags, requireFlag, UsageError } from '../args.js';
+import { type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
@@ -45,14 +45,15 @@ export async function featuresCommand(argv: string[], log: (line: string) => voi
   const out = requireFlag(flags, 'out', 'features');
   const pooling = checkPooling(flags.pooling);
   if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae features: --split must be train or test, got '${flags.split}'`);
-  const batchSize = Number(flags['batch-size']);
+  const batchSize = integerFlag(flags, 'batch-size', 'features', 1);
+  const start = integerFlag(flags, 'start', 'features', 0);
+  const count = integerFlag(flags, 'count', 'features', 1, 'optional');
   await initBackend(flags.backend as BackendName | 'auto');
   const { model, source, normalization, notes } = await loadModel(flags, 'features');
   for (const note of notes) log(`note: ${note}`);
   try {
     const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');
-    const start = Number(flags.start);
-    const { images, labels, shape } = await normalisedImages(set, normalization?.mean ?? set.mean, normalization?.std ?? set.std, start, flags.count === undefined ? set.shape[0] - start : Number(flags.count));
+    const { images, labels, shape } = await normalisedImages(set, normalization?.mean ?? set.mean, normalization?.std ?? set.std, start, count ?? set.shape[0] - start);
     const began = Date.now();
     let lastLog = began;
     const features = await extractFeatures(model, images, shape, {

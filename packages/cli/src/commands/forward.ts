@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { configFromOfficial, MaskedAutoencoder, type MaeConfig } from '@maejs/mae';
-import { type FlagSpec, parseFlags, requireFlag, UsageError } from '../args.js';
+import { type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import { readImagesNpy, readNoiseNpy, readStateDict, writeNpy } from '../tensors-io.js';
 
 export const forwardFlags: FlagSpec = {
@@ -34,8 +34,7 @@ export async function forwardCommand(argv: string[], log: (line: string) => void
   const flags = parseFlags(argv, forwardFlags, 'forward');
   const out = requireFlag(flags, 'out', 'forward');
   const config = readConfigFile(requireFlag(flags, 'config', 'forward'));
-  const seed = Number(flags.seed);
-  if (!Number.isInteger(seed)) throw new UsageError(`mae forward: --seed must be an integer, got '${flags.seed}'`);
+  const seed = integerFlag(flags, 'seed', 'forward', 0);
   const backend = await initBackend(flags.backend as BackendName | 'auto');
   const model = new MaskedAutoencoder(config);
   try {

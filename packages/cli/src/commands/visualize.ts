@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { reconstructionGrid, writePng } from '@maejs/trainer/node';
-import { type FlagSpec, parseFlags, requireFlag, UsageError } from '../args.js';
+import { type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
@@ -20,10 +20,8 @@ export const visualizeFlags: FlagSpec = {
 export async function visualizeCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const flags = parseFlags(argv, visualizeFlags, 'visualize');
   const out = requireFlag(flags, 'out', 'visualize');
-  const count = Number(flags.count);
-  const seed = Number(flags.seed);
-  if (!Number.isInteger(count) || count < 1) throw new UsageError(`mae visualize: --count must be a positive integer, got '${flags.count}'`);
-  if (!Number.isInteger(seed)) throw new UsageError(`mae visualize: --seed must be an integer, got '${flags.seed}'`);
+  const count = integerFlag(flags, 'count', 'visualize', 1);
+  const seed = integerFlag(flags, 'seed', 'visualize', 0);
   const maskRatio = flags['mask-ratio'] === undefined ? undefined : Number(flags['mask-ratio']);
   if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae visualize: --split must be train or test, got '${flags.split}'`);
   await initBackend(flags.backend as BackendName | 'auto');
