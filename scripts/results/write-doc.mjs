@@ -1,11 +1,11 @@
 // Writes docs/results.md from a finished run folder of scripts/results/fashion-mnist.sh:
 // config.json, metrics.jsonl, loss.png, figures/, eval-*.json. Copies the images to docs/results/.
-// Usage: node scripts/results/write-doc.mjs [runs/fmnist-tiny28]
+// Usage: node scripts/results/write-doc.mjs [runs/fmnist-e24]
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
-const run = process.argv[2] ?? 'runs/fmnist-tiny28';
+const run = process.argv[2] ?? 'runs/fmnist-e24';
 const read = (f) => JSON.parse(readFileSync(join(run, f), 'utf8'));
 const config = read('config.json');
 const events = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -23,6 +23,23 @@ const figures = readdirSync(join(run, 'figures')).sort();
 copyFileSync(join(run, 'figures', figures.at(-1)), 'docs/results/reconstruction.png');
 if (figures.length > 1) copyFileSync(join(run, 'figures', figures[0]), 'docs/results/reconstruction-first-epoch.png');
 
+// Optional: the linear probe rerun with other probe seeds (scripts/results/probe-seeds.sh).
+const seedRuns = readdirSync(run).filter((f) => /^probe-seed-\d+\.json$/.test(f)).map((f) => read(f).probes);
+const pp = (v) => (100 * v).toFixed(2);
+function seedSpread() {
+  if (!seedRuns.length) return '';
+  const all = [probes['linear probe, mean features'], ...seedRuns.map((p) => p['linear probe, mean features'])];
+  const raw = [probes['linear probe, raw pixels'], ...seedRuns.map((p) => p['linear probe, raw pixels'])];
+  const gaps = all.map((v, i) => 100 * (v - raw[i]));
+  const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const range = (xs, f) => `${f(Math.min(...xs))}-${f(Math.max(...xs))}`;
+  return `
+Linear probe with ${all.length} probe seeds (head initialisation and SGD order; same encoder and features,
+\`scripts/results/probe-seeds.sh\`): MAE mean features ${pp(mean(all))}% (${range(all, pp)}%), raw pixels
+${pp(mean(raw))}% (${range(raw, pp)}%), difference ${mean(gaps).toFixed(2)} points (${range(gaps, (g) => g.toFixed(2))}) per seed.
+`;
+}
+
 const pct = (v) => (v === undefined ? 'not run' : `${(100 * v).toFixed(2)}%`);
 const find = (re) => Object.entries(probes).find(([k]) => re.test(k))?.[1];
 const rows = [
@@ -39,11 +56,12 @@ const doc = `# Results: MAE pre-training on Fashion-MNIST
 A real run of the main job on this project's machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), no GPU,
 Node ${config.versions.node}, tfjs ${config.versions.tfjs}, backend \`${config.backend}\`.
 
-Reproduce (about 1.5 h on 2 cores; needs \`apt-get install dataset-fashion-mnist\` and \`npm run build\`):
+Reproduce (about ${(seconds / 3600 + 0.4).toFixed(1)} h on ${cpus().length} cores: the pre-training time below plus about 25 min of features and probes; needs \`apt-get install dataset-fashion-mnist\` and \`npm run build\`):
 
 \`\`\`sh
-scripts/results/fashion-mnist.sh           # pre-training, features, probes; steps already done are skipped
-node scripts/results/write-doc.mjs runs/fmnist-tiny28
+RUN=${run} EPOCHS=${epochs.length} scripts/results/fashion-mnist.sh   # pre-training, features, probes; steps already done are skipped
+RUN=${run} scripts/results/probe-seeds.sh   # optional, ~10 min: the linear probe with 4 more probe seeds
+node scripts/results/write-doc.mjs ${run}
 \`\`\`
 
 ## Pre-training
@@ -74,7 +92,7 @@ columns run the same probe code on the normalised 784 pixels.
 | --- | --- | --- | --- |
 ${rows.map(([name, a, b, c]) => `| ${name} | ${pct(a)} | ${pct(b)} | ${pct(c)} |`).join('\n')}
 | ${ft ? ft[0] : 'fine-tuning'} (encoder + head, layer-wise lr decay 0.75) | ${pct(ft?.[1])} | | same ViT from random init: ${pct(scratch)} |
-`;
+${seedSpread()}`;
 // The hand-written reading of the numbers (from its heading on) is kept from the current doc.
 const NOTES = '## Reading the numbers';
 const previous = existsSync('docs/results.md') ? readFileSync('docs/results.md', 'utf8') : '';
