@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { configFromOfficial, MaskedAutoencoder, type MaeConfig } from '@maejs/mae';
-import { type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
+import { type FlagSpec, integerFlag, parseFlags, requireFlag } from '../args.js';
 import { readImagesNpy, readNoiseNpy, readStateDict, writeNpy } from '../tensors-io.js';
 
 export const forwardFlags: FlagSpec = {
