@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { argsort, expandTo, initBackend, linear, listBackends, permuteTokens, registerTfjsGradients } from './index.js';
+import { argsort, expandTo, initBackend, inversePermutation, linear, listBackends, permuteTokens, registerTfjsGradients, stableRanks } from './index.js';
 import { describeEachBackend, expectClose } from '../../../testing/backends.js';
 
 describe('initBackend', () => {
@@ -85,6 +85,41 @@ describeEachBackend('permuteTokens', () => {
   it('argsort sorts ascending', () => {
     const v = tf.tensor2d([[0.5, 0.1, 0.9, 0.3]]);
     expect(argsort(v).arraySync()).toEqual([[1, 3, 0, 2]]);
+  });
+
+  it('argsort and stableRanks break ties by index, as a stable sort does', () => {
+    const v = tf.tensor2d([
+      [0.5, 0.2, 0.5, 0.2, 0.1, 0.5],
+      [1, 1, 1, 1, 1, 1],
+    ]);
+    expect(argsort(v).arraySync()).toEqual([
+      [4, 1, 3, 0, 2, 5],
+      [0, 1, 2, 3, 4, 5],
+    ]);
+    expect(stableRanks(v).arraySync()).toEqual([
+      [3, 1, 4, 2, 0, 5],
+      [0, 1, 2, 3, 4, 5],
+    ]);
+    expect(stableRanks(v).dtype).toBe('int32');
+  });
+
+  it('argsort and stableRanks agree with a sort in JS on random rows, and invert each other', () => {
+    const [rows, l] = [7, 49];
+    const v = tf.randomUniform([rows, l], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const values = v.arraySync();
+    const order = argsort(v);
+    const ranks = stableRanks(v);
+    const expected = values.map((row) => row.map((_, i) => i).sort((a, b) => row[a] - row[b] || a - b));
+    expect(order.arraySync()).toEqual(expected);
+    expect(inversePermutation(order).arraySync()).toEqual(ranks.arraySync());
+    expect(inversePermutation(ranks).arraySync()).toEqual(expected);
+    tf.dispose([v, order, ranks]);
+  });
+
+  it('stableRanks and inversePermutation reject bad inputs', () => {
+    expect(() => stableRanks(tf.zeros([4]) as never)).toThrow(/stableRanks: v must be \[N, L\], got shape \[4\]/);
+    expect(() => inversePermutation(tf.zeros([6], 'int32') as never)).toThrow(/inversePermutation: perm must be \[N, L\], got shape \[6\]/);
+    expect(() => inversePermutation(tf.zeros([2, 3]) as tf.Tensor2D)).toThrow(/inversePermutation: perm must be int32, got float32/);
   });
 });
 

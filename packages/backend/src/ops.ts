@@ -1,15 +1,52 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Ascending argsort along the last axis of a 2-D tensor.
- * v: [N, L] -> int32 [N, L], v[n, out[n, 0]] is the smallest. (tfjs has no argsort; TopK
- * of -v gives the same order. No gradient flows through it.)
+ * Rank of every element in its row under a stable ascending sort: v [N, L] -> int32 [N, L],
+ * out[n, i] = #{j : v[n, j] < v[n, i] or (v[n, j] == v[n, i] and j < i)}.
+ *
+ * This is argsort(argsort(v)) with ties broken by index (the official ids_restore of masking
+ * noise). It runs on the device as N·L² comparisons and a sum over the last axis, with no
+ * sort, TopK or transpose kernel: tfjs-backend-webgl runs TopK on the CPU after a synchronous
+ * read-back, and tfjs-backend-webgpu's int32 transpose does not compile. For L <= 196 (ViT
+ * patch grids) the [N, L, L] comparison is small next to one attention layer. v must hold no
+ * NaN (a NaN compares false with everything, so the ranks would not be a permutation).
+ */
+export function stableRanks(v: tf.Tensor2D): tf.Tensor2D {
+  if (v.rank !== 2) throw new Error(`stableRanks: v must be [N, L], got shape [${v.shape}]`);
+  const [n, l] = v.shape;
+  return tf.tidy(() => {
+    const vi = tf.reshape(v, [n, l, 1]); // [N, L(i), 1]
+    const vj = tf.reshape(v, [n, 1, l]); // [N, 1, L(j)]
+    const index = tf.range(0, l, 1, 'int32');
+    const jBeforeI = tf.less(tf.reshape(index, [1, 1, l]), tf.reshape(index, [1, l, 1])); // [1, L(i), L(j)]
+    const before = tf.logicalOr(tf.less(vj, vi), tf.logicalAnd(tf.equal(vj, vi), jBeforeI)); // [N, L(i), L(j)]
+    return tf.sum(tf.cast(before, 'int32'), 2) as tf.Tensor2D; // [N, L]
+  });
+}
+
+/**
+ * Inverse of a batch of permutations: perm int32 [N, L], each row a permutation of 0..L-1 ->
+ * int32 [N, L] with out[n, perm[n, i]] = i. Computed on the device as
+ * out[n, r] = sum_i i * (perm[n, i] == r), a reduction over the last axis (N·L² compares).
+ */
+export function inversePermutation(perm: tf.Tensor2D): tf.Tensor2D {
+  if (perm.rank !== 2) throw new Error(`inversePermutation: perm must be [N, L], got shape [${perm.shape}]`);
+  if (perm.dtype !== 'int32') throw new Error(`inversePermutation: perm must be int32, got ${perm.dtype}`);
+  const [n, l] = perm.shape;
+  return tf.tidy(() => {
+    const index = tf.range(0, l, 1, 'int32');
+    const hit = tf.equal(tf.reshape(perm, [n, 1, l]), tf.reshape(index, [1, l, 1])); // [N, L(r), L(i)]: perm[n, i] == r
+    return tf.sum(tf.mul(tf.cast(hit, 'int32'), tf.reshape(index, [1, 1, l])), 2) as tf.Tensor2D; // [N, L(r)]
+  });
+}
+
+/**
+ * Stable ascending argsort along the last axis: v [N, L] -> int32 [N, L], v[n, out[n, 0]] is
+ * the smallest and equal values keep their index order. On the device, from
+ * {@link stableRanks} and {@link inversePermutation}; no gradient flows through it.
  */
 export function argsort(v: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const values = v.dtype === 'float32' ? v : tf.cast(v, 'float32');
-    return tf.topk(tf.neg(values), v.shape[1]).indices as tf.Tensor2D;
-  });
+  return tf.tidy(() => inversePermutation(stableRanks(v)));
 }
 
 // x: [N, L, D], ids: int32 [N, L] -> [N, L, D] with out[n, i] = x[n, ids[n, i]].
@@ -43,7 +80,7 @@ export function permuteTokens(x: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor3D {
     return {
       value: gatherRows(xIn, idsIn),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const inverse = argsort(saved[0] as tf.Tensor2D);
+        const inverse = inversePermutation(saved[0] as tf.Tensor2D);
         return [gatherRows(dy as tf.Tensor3D, inverse), tf.zerosLike(saved[0])];
       },
     };

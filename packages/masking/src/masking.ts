@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { argsort, permuteTokens, tfSeed } from '@maejs/backend';
+import { inversePermutation, permuteTokens, stableRanks, tfSeed } from '@maejs/backend';
 
 /** Result of {@link randomMasking}. All tensors are new; the caller owns them. */
 export interface MaskingResult {
@@ -40,6 +40,9 @@ export function maskingNoise(n: number, numTokens: number, seed?: number): tf.Te
  * x: [N, L, D]; noise: optional [N, L] float32 (default uniform [0, 1), seeded by `seed`).
  * Tokens with the smallest noise are kept: idsShuffle = argsort(noise), idsRestore =
  * argsort(idsShuffle), idsKeep = idsShuffle[:, :lenKeep], lenKeep = floor(L*(1-maskRatio)).
+ * Equal noise values keep their token order. Everything runs on the device: idsRestore is the
+ * stable rank of each token's noise and idsShuffle its inverse permutation, both from pairwise
+ * comparisons (no sort kernel, no read-back).
  */
 export function randomMasking(x: tf.Tensor3D, maskRatio: number, noise?: tf.Tensor2D, seed?: number): MaskingResult {
   if (x.rank !== 3) throw new Error(`randomMasking: x must be [N, L, D], got shape [${x.shape}]`);
@@ -51,8 +54,8 @@ export function randomMasking(x: tf.Tensor3D, maskRatio: number, noise?: tf.Tens
   const keep = lenKeep(l, maskRatio);
   return tf.tidy(() => {
     const u = noise ?? maskingNoise(n, l, seed); // [N, L]
-    const idsShuffle = argsort(u); // [N, L]
-    const idsRestore = argsort(idsShuffle); // [N, L]
+    const idsRestore = stableRanks(u); // [N, L] = argsort(argsort(noise))
+    const idsShuffle = inversePermutation(idsRestore); // [N, L] = argsort(noise)
     const shuffled = permuteTokens(x, idsShuffle); // [N, L, D]
     const kept = tf.slice(shuffled, [0, 0, 0], [n, keep, d]) as tf.Tensor3D; // [N, lenKeep, D]
     const idsKeep = tf.slice(idsShuffle, [0, 0], [n, keep]) as tf.Tensor2D; // [N, lenKeep]
