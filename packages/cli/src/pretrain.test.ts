@@ -70,6 +70,10 @@ describe('mae pretrain', () => {
     expect((await mae('pretrain', '--mask-ratio', '1.5')).err).toMatch(/MaeConfig\.maskRatio is 1\.5: expected a number in \[0, 1\)/);
     expect((await mae('pretrain', '--threads', '0')).err).toMatch(/--threads must be 'auto' \(one per core\) or an integer >= 1, got 0/);
     expect((await mae('pretrain', '--threads', 'many')).err).toMatch(/--threads must be 'auto' \(one per core\) or an integer >= 1, got many/);
+    expect((await mae('pretrain', '--backend', 'webgpu', '--threads', '2')).err).toMatch(
+      /^mae pretrain: --threads 2 is not allowed on the 'webgpu' backend: it runs on a GPU, and every data-parallel worker thread would start its own GPU device; use 1 \(or 'auto', which is 1 on tensorflow, webgl, webgpu\); data-parallel threads are for cpu and wasm/,
+    );
+    expect((await mae('pretrain', '--backend', 'tensorflow', '--threads', '4')).err).toMatch(/--threads 4 is not allowed on the 'tensorflow' backend: .*its own TensorFlow runtime \(with tfjs-node-gpu a CUDA context/);
     expect((await mae('pretrain', '--preset', 'vit_giant')).err).toMatch(/unknown preset 'vit_giant'/);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ embed_dim: 32, colour: 'red' }));

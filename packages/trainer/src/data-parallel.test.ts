@@ -98,10 +98,26 @@ describe('DataParallel in pretrain', () => {
 });
 
 describe('DataParallel errors', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
   it('refuses a thread count that is not a positive integer', async () => {
     const model = new MaskedAutoencoder(CONFIG);
-    await expect(DataParallel.start(model, { threads: 0 })).rejects.toThrow('DataParallel: threads is 0: expected a positive integer');
+    await expect(DataParallel.start(model, { threads: 0 })).rejects.toThrow("DataParallel: threads is 0: expected 'auto' or a positive integer");
     await expect(DataParallel.start(model, { threads: 1.5 })).rejects.toThrow('threads is 1.5');
+    model.dispose();
+  });
+
+  it('refuses worker threads on a GPU backend, and auto there starts none', async () => {
+    const model = new MaskedAutoencoder(CONFIG);
+    await expect(DataParallel.start(model, { threads: 2, backend: 'webgpu' })).rejects.toThrow(
+      "DataParallel: threads 2 is not allowed on the 'webgpu' backend: it runs on a GPU, and every data-parallel worker thread would start its own GPU device; use 1 (or 'auto', which is 1 on tensorflow, webgl, webgpu)",
+    );
+    await expect(DataParallel.start(model, { threads: 8, backend: 'tensorflow' })).rejects.toThrow(/threads 8 is not allowed on the 'tensorflow' backend: .*CUDA context/);
+    const single = await DataParallel.start(model, { backend: 'webgl' }); // 'auto'
+    expect(single.threads).toBe(1);
+    await single.close();
     model.dispose();
   });
 

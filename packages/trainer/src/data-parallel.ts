@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import { resolveThreads } from '@maejs/backend';
 import type { MaskedAutoencoder } from '@maejs/mae';
 import { maskingNoise } from '@maejs/masking';
 import type { GradientEngine, LossAndGradients } from './pretrain.js';
@@ -18,8 +19,12 @@ import type { ShardReply, ShardRequest, WorkerInit, WorkerReady } from './data-p
 
 /** Options of {@link DataParallel.start}. */
 export interface DataParallelOptions {
-  /** Threads that compute, this one included (default: the number of cores). 1 = no workers. */
-  threads?: number;
+  /**
+   * Threads that compute, this one included. 1 = no workers. `'auto'` (the default): one per core
+   * on cpu and wasm, 1 on the GPU backends (tensorflow, webgl, webgpu), which refuse more
+   * (see `resolveThreads` in `@maejs/backend`).
+   */
+  threads?: number | 'auto';
   /** Backend for the workers (default: the active tfjs backend). */
   backend?: string;
 }
@@ -49,11 +54,13 @@ export class DataParallel implements GradientEngine {
     }
   }
 
-  /** Starts `threads - 1` workers with replicas of `model` (weights are sent with every step). */
+  /**
+   * Starts `threads - 1` workers with replicas of `model` (weights are sent with every step).
+   * Throws for more than one thread on a GPU backend: each worker would hold a device of its own.
+   */
   static async start(model: MaskedAutoencoder, options: DataParallelOptions = {}): Promise<DataParallel> {
-    const threads = options.threads ?? availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`DataParallel: threads is ${threads}: expected a positive integer (threads that compute, this one included)`);
     const backend = options.backend ?? tf.getBackend();
+    const threads = resolveThreads(backend, options.threads ?? 'auto', availableParallelism(), 'DataParallel: threads');
     const init: WorkerInit = { backend, prodMode: tf.env().getBool('PROD'), model: { ...model.config } };
     const workerFile = new URL('../dist/data-parallel-worker.js', import.meta.url);
     const workers = Array.from({ length: threads - 1 }, () => new Worker(workerFile, { workerData: init }));
@@ -121,7 +128,7 @@ export class DataParallel implements GradientEngine {
   private localShard(images: Float32Array, shape: [number, number, number, number], noise: Float32Array): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
     const x = tf.tensor4d(images, shape);
     const noiseTensor = tf.tensor2d(noise, [shape[0], this.model.numPatches]);
-    const { value, grads } = variableGradsByName(() => this.model.loss(x, { noise: noiseTensor, checkFinite: false }), this.model.trainableVariables());
+    const { value, grads } = variableGradsByName(() => this.model.loss(x, { noise: noiseTensor }), this.model.trainableVariables());
     tf.dispose([x, noiseTensor]);
     return { loss: value, grads };
   }

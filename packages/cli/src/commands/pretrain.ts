@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from '@maejs/backend';
+import { initBackend, isGpuBackend, resolveThreads, type BackendName } from '@maejs/backend';
 import { createAugmentation } from '@maejs/data';
 import { CONFIG_DEFAULTS, MaskedAutoencoder, preset, resolveConfig, type MaeConfig } from '@maejs/mae';
 import { availableParallelism } from 'node:os';
@@ -73,12 +73,26 @@ export function resolveRunSettings(argv: string[]): RunSettings {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const out = resume && existsSync(join(resume, 'config.json')) ? resume : ((run.out as string | undefined) ?? join('runs', `${presetName ?? 'mae'}-${stamp}`));
   if (run.threads !== 'auto' && !(Number.isInteger(run.threads) && (run.threads as number) >= 1)) throw new UsageError(`mae pretrain: --threads must be 'auto' (one per core) or an integer >= 1, got ${String(run.threads)}`);
+  // A GPU backend named up front is checked before anything starts; 'auto' once it is resolved.
+  if (run.backend !== 'auto') runThreads(String(run.backend), run.threads as number | 'auto');
   if (!Number.isInteger(run.figureImages) || (run.figureImages as number) < 0) throw new UsageError(`mae pretrain: --figure-images must be an integer >= 0, got ${String(run.figureImages)}`);
   return {
     model,
     training,
     run: { preset: presetName ?? null, data: String(run.data), dataDir: (run.dataDir as string | undefined) ?? null, out, backend: String(run.backend), threads: run.threads as number | 'auto', figureImages: run.figureImages as number, resume },
   };
+}
+
+/**
+ * Threads that compute on `backend` (`resolveThreads`): 'auto' is one per core on cpu and wasm and
+ * one on a GPU backend; more than one on a GPU backend is a usage error.
+ */
+function runThreads(backend: string, threads: number | 'auto'): number {
+  try {
+    return resolveThreads(backend, threads, availableParallelism(), '--threads');
+  } catch (error) {
+    throw new UsageError(`mae pretrain: ${(error as Error).message}`);
+  }
 }
 
 /** Fixed images for the per-epoch reconstruction figure: the first of the test split (or of the data). */
@@ -119,8 +133,9 @@ export async function pretrainCommand(argv: string[], log: (line: string) => voi
   const resume = settings.run.resume ? readCheckpoint(settings.run.resume) : null;
   if (resume) log(`resuming from ${resume.path} (update ${resume.checkpoint.meta.step})`);
   const model = new MaskedAutoencoder(settings.model, { seed: settings.training.seed });
-  const threads = settings.run.threads === 'auto' ? availableParallelism() : settings.run.threads;
+  const threads = runThreads(backend, settings.run.threads);
   const engine = threads > 1 ? await DataParallel.start(model, { threads, backend }) : undefined;
+  if (settings.run.threads === 'auto' && isGpuBackend(backend)) log(`one thread: '${backend}' is a GPU backend (--threads auto means 1 there)`);
   if (engine) log(`data-parallel over ${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''}; --threads 1 for one)`);
   const fixed = await figureImages(settings, data);
   const losses: number[] = [];
