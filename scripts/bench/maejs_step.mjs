@@ -130,7 +130,7 @@ async function main() {
         tf.dispose([...grads.values()]);
         return loss;
       }
-      const { value, grads } = variableGradsByName(() => model.loss(images, { seed: maskSeed, checkFinite: false }), vars);
+      const { value, grads } = variableGradsByName(() => model.loss(images, { seed: maskSeed }), vars);
       optimizer.applyGradients(grads);
       tf.dispose([...grads.values()]);
       const loss = (await value.data())[0];

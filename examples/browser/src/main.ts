@@ -136,15 +136,6 @@ function setModel(model: MaskedAutoencoder, source: string): void {
   $('model-info').textContent = `${source} — ${c.imgSize}x${c.imgSize}x${c.inChans}, patch ${c.patchSize}, encoder ${c.embedDim}x${c.depth} (${c.numHeads} heads), decoder ${c.decoderEmbedDim}x${c.decoderDepth} (${c.decoderNumHeads} heads), ${c.normPixLoss ? 'norm-pix' : 'plain'} loss, ${model.params.count().toLocaleString()} parameters`;
 }
 
-/**
- * reconstructionGrid runs model.forward with its default input check, which reads back with
- * dataSync; on Chromium's WebGPU that loses the device ("A valid external Instance reference no
- * longer exists"), so the page does not draw grids there.
- */
-function gridUnsupported(): string | null {
-  return tf.getBackend() === 'webgpu' ? 'reconstruction figures are off on webgpu (a synchronous read-back in model.forward loses the WebGPU device; see docs/browser.md)' : null;
-}
-
 /** The model to train: the current one if it takes 28x28 gray images, else a new mae_tiny_28. */
 function trainableModel(): MaskedAutoencoder {
   const m = state.model;
@@ -190,7 +181,6 @@ async function train(options: { batchSize?: number; steps?: number; lr?: number;
   ($('stop-btn') as HTMLButtonElement).disabled = false;
   document.body.dataset.train = 'running';
   const grid = async () => {
-    if (gridUnsupported()) return;
     drawRgba($('recon') as HTMLCanvasElement, await reconstructionGrid(model, preview, { maskRatio: 0.75, seed: 1, ...normalisation(model.config) }));
   };
   await grid();
@@ -340,8 +330,6 @@ async function download(): Promise<void> {
 
 async function reconstructUser(): Promise<void> {
   if (!state.backend) await useBackend('auto');
-  const unsupported = gridUnsupported();
-  if (unsupported) throw new Error(unsupported);
   const model = state.model ?? trainableModel();
   const c = model.config;
   const norm = normalisation(c);

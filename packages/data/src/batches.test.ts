@@ -128,6 +128,8 @@ describe('batchIterator', () => {
     await expect(collect(wrongSize, { batchSize: 2, shuffle: false })).rejects.toThrow(
       /batchIterator: dataset sample 0: expected a Float32Array image of shape \[2, 2, 1\] \(4 values\), got 3/,
     );
+    const nonFinite: Dataset = { length: 3, imageShape: [2, 2, 1], get: (i) => ({ image: Float32Array.of(0, 1, i === 2 ? NaN : 0.5, 0), label: 0 }) };
+    await expect(collect(nonFinite, { batchSize: 3, shuffle: false })).rejects.toThrow(/batchIterator: dataset sample 2: image value 2 is NaN; images must be finite/);
     const position = batchIterator(indexDataset(10), { batchSize: 4, seed: 1 }).position();
     expect(() => batchIterator(indexDataset(10), { batchSize: 5, resume: position })).toThrow(/resume position was saved with batchSize 4 but this iterator has batchSize 5/);
     expect(() => batchIterator(indexDataset(11), { batchSize: 4, resume: position })).toThrow(/saved with datasetLength 10 but this iterator has datasetLength 11/);

@@ -301,6 +301,8 @@ function checkSample(sample: Sample, index: number, shape: ImageShape): void {
     throw new DataFormatError('batchIterator', `dataset sample ${index}: expected a Float32Array image of shape ${shapeText(shape)} (${size} values), got ${sample?.image?.length ?? 'no image'}`);
   }
   if (!Number.isInteger(sample.label)) throw new DataFormatError('batchIterator', `dataset sample ${index}: label must be an integer, got ${sample.label}`);
+  const bad = sample.image.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new DataFormatError('batchIterator', `dataset sample ${index}: image value ${bad} is ${sample.image[bad]}; images must be finite`);
 }
 
 function checkCount(value: number, name: string, min: number): number {

@@ -15,8 +15,6 @@ export interface ForwardOptions {
   noise?: tf.Tensor2D;
   /** Seed of the default noise. */
   seed?: number;
-  /** Check that images hold no NaN/Infinity (one small read-back). Default true. */
-  checkFinite?: boolean;
 }
 
 /** Everything one forward pass computes. The caller owns (and disposes) every tensor. */
@@ -65,8 +63,13 @@ export class MaskedAutoencoder {
     this.decoder = new MaeDecoder(this.params, { ...c, numPatches: this.numPatches, patchDim: this.patchDim });
   }
 
-  /** Validates an image batch: NHWC [N, imgSize, imgSize, inChans] float32, finite. */
-  checkImages(images: tf.Tensor, checkFinite = true): asserts images is tf.Tensor4D {
+  /**
+   * Validates an image batch: NHWC [N, imgSize, imgSize, inChans] float32. Only the shape and
+   * dtype are checked, never the values: reading them back would make a GPU wait for the CPU.
+   * Values are checked where they are still in CPU memory (`batchIterator` refuses NaN and
+   * Infinity in a sample), and a non-finite loss stops training when it is read.
+   */
+  checkImages(images: tf.Tensor): asserts images is tf.Tensor4D {
     const { imgSize, inChans } = this.config;
     if (images.rank !== 4) throw new Error(`images must be NHWC [N, ${imgSize}, ${imgSize}, ${inChans}], got rank ${images.rank} shape [${images.shape}]`);
     const [n, h, w, c] = images.shape;
@@ -74,13 +77,6 @@ export class MaskedAutoencoder {
     if (h !== imgSize || w !== imgSize) throw new Error(`images are ${h}x${w}, but the model expects ${imgSize}x${imgSize} (config.imgSize)`);
     if (c !== inChans) throw new Error(`images have ${c} channels, but the model expects ${inChans} (config.inChans); images are NHWC`);
     if (images.dtype !== 'float32') throw new Error(`images must be float32, got ${images.dtype}`);
-    if (checkFinite) {
-      const perSample = tf.tidy(() => tf.sum(tf.reshape(images, [n, -1]), 1)); // [N], NaN/Inf propagate
-      const sums = perSample.dataSync();
-      perSample.dispose();
-      const bad = Array.from(sums).findIndex((s) => !Number.isFinite(s));
-      if (bad >= 0) throw new Error(`images contain NaN or Infinity (sample ${bad} of the batch)`);
-    }
   }
 
   /**
@@ -90,7 +86,7 @@ export class MaskedAutoencoder {
   forwardEncoder(images: tf.Tensor4D, options: ForwardOptions = {}) {
     const maskRatio = options.maskRatio ?? this.config.maskRatio;
     checkMaskRatio(maskRatio);
-    this.checkImages(images, options.checkFinite ?? true);
+    this.checkImages(images);
     return tf.tidy(() => {
       const tokens = this.encoder.embed(images); // [N, L, D]
       const { kept, mask, idsRestore, idsKeep } = randomMasking(tokens, maskRatio, options.noise, options.seed);

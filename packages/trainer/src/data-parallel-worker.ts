@@ -37,7 +37,7 @@ async function shard(model: MaskedAutoencoder, variables: Map<string, tf.Variabl
   const [n] = request.shape;
   const x = tf.tensor4d(request.images, request.shape);
   const noise = tf.tensor2d(request.noise, [n, model.numPatches]);
-  const { value, grads } = variableGradsByName(() => model.loss(x, { noise, checkFinite: false }), variables);
+  const { value, grads } = variableGradsByName(() => model.loss(x, { noise }), variables);
   tf.dispose([x, noise]);
   const packed = new Float32Array(offset);
   const present: string[] = [];

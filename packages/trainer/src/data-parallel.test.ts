@@ -48,26 +48,30 @@ describe.each(['wasm', 'cpu'])('DataParallel on %s', (backend) => {
     const single = await localGradients(model).lossAndGradients(images, shape, 5);
     const split = await parallel.lossAndGradients(images, shape, 5);
     expect(parallel.threads).toBe(3);
-    expect(Math.abs(split.loss - single.loss) / single.loss).toBeLessThan(1e-6);
+    const [splitLoss, singleLoss] = [(await split.loss.data())[0], (await single.loss.data())[0]];
+    expect(Math.abs(splitLoss - singleLoss) / singleLoss).toBeLessThan(1e-6);
     expect([...split.grads.keys()]).toEqual([...single.grads.keys()]);
     for (const [name, g] of single.grads) {
       const scale = (await tf.max(tf.abs(g)).data())[0];
       expect((await maxAbsDiff(split.grads.get(name)!, g)) / Math.max(scale, 1e-12)).toBeLessThan(1e-5);
     }
-    tf.dispose([...single.grads.values(), ...split.grads.values()]);
+    tf.dispose([single.loss, split.loss, ...single.grads.values(), ...split.grads.values()]);
   });
 
   it('a different seed gives different masks, so a different loss', async () => {
     const images = randomImages(4, 12);
     const a = await parallel.lossAndGradients(images, [4, 8, 8, 1], 1);
     const b = await parallel.lossAndGradients(images, [4, 8, 8, 1], 2);
-    expect(a.loss).not.toBe(b.loss);
-    tf.dispose([...a.grads.values(), ...b.grads.values()]);
+    expect((await a.loss.data())[0]).not.toBe((await b.loss.data())[0]);
+    tf.dispose([a.loss, b.loss, ...a.grads.values(), ...b.grads.values()]);
   });
 
   it('keeps the tensor count flat over steps', async () => {
     const images = randomImages(6, 13);
-    const step = async () => tf.dispose([...(await parallel.lossAndGradients(images, [6, 8, 8, 1], 9)).grads.values()]);
+    const step = async () => {
+      const { loss, grads } = await parallel.lossAndGradients(images, [6, 8, 8, 1], 9);
+      tf.dispose([loss, ...grads.values()]);
+    };
     await step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) await step();
@@ -135,8 +139,8 @@ describe('DataParallel errors', () => {
       await expect(parallel.lossAndGradients(randomImages(2, 1), [3, 8, 8, 1], 0)).rejects.toThrow('DataParallel.lossAndGradients: images has 128 values, expected 192 for shape [3,8,8,1]');
       await expect(parallel.lossAndGradients(new Float32Array(2 * 16 * 16), [2, 16, 16, 1], 0)).rejects.toThrow('DataParallel.lossAndGradients: images are 16x16x1, the model takes 8x8x1');
       const ok = await parallel.lossAndGradients(randomImages(2, 1), [2, 8, 8, 1], 0); // still usable
-      expect(Number.isFinite(ok.loss)).toBe(true);
-      tf.dispose([...ok.grads.values()]);
+      expect(Number.isFinite((await ok.loss.data())[0])).toBe(true);
+      tf.dispose([ok.loss, ...ok.grads.values()]);
     } finally {
       await parallel.close();
       model.dispose();

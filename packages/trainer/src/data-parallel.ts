@@ -151,7 +151,7 @@ export class DataParallel implements GradientEngine {
       own?.dispose();
       offset += variable.size;
     }
-    return { loss, grads };
+    return { loss: tf.scalar(loss), grads };
   }
 
   /** All trainable weights, in the model's order, as one array. */

@@ -25,8 +25,6 @@ export interface ReconstructionOptions {
   gap?: number;
   /** Nearest-neighbour upscaling of each tile (default: to at least 112 pixels high). */
   scale?: number;
-  /** Check the images for NaN/Infinity first (a synchronous read-back; default false). */
-  checkFinite?: boolean;
 }
 
 /**
@@ -39,7 +37,7 @@ export async function reconstructionGrid(model: MaskedAutoencoder, images: tf.Te
   const { patchSize: p, inChans: c, normPixLoss } = model.config;
   const [n, h, w] = images.shape;
   const tiles = tf.tidy(() => {
-    const out = model.forward(images, { maskRatio: options.maskRatio, seed: options.seed, checkFinite: options.checkFinite ?? false });
+    const out = model.forward(images, { maskRatio: options.maskRatio, seed: options.seed });
     const target = patchify(images, p); // [N, L, p*p*C]
     let pred: tf.Tensor = out.pred;
     if (normPixLoss) {

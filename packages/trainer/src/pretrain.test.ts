@@ -82,7 +82,7 @@ describeEachBackend('pretrain', () => {
     expect(new Set(counts.slice(1)).size).toBe(1);
   });
 
-  it('stops on a non-finite loss before applying it, naming the last good checkpoint', async () => {
+  it('stops on a non-finite loss, naming the last good checkpoint', async () => {
     const clean = dataset();
     let poisoned = false;
     const data: Dataset = {
@@ -90,14 +90,14 @@ describeEachBackend('pretrain', () => {
       imageShape: clean.imageShape,
       get: (i) => {
         const s = clean.get(i) as { image: Float32Array; label: number };
-        return poisoned ? { image: new Float32Array(s.image.length).fill(NaN), label: s.label } : s;
+        return poisoned ? { image: new Float32Array(s.image.length).fill(3e38), label: s.label } : s; // finite pixels whose sums overflow
       },
     };
     const store = new MemoryCheckpointStore();
     const error = await run({ checkpointEvery: 1 }, { store, data, onEvent: (e) => e.type === 'step' && e.step === 2 && (poisoned = true) }).catch((e) => e);
     expect(error).toBeInstanceOf(TrainingDivergedError);
     const step = (error as TrainingDivergedError).step;
-    expect(error.message).toMatch(new RegExp(`loss is NaN at update ${step + 1}: training stopped before applying it; the last good checkpoint is ${checkpointName(step)}`));
+    expect(error.message).toMatch(new RegExp(`loss is NaN at update ${step + 1}: training stopped; the last good checkpoint is ${checkpointName(step)}`));
     const saved = decodeCheckpoint(await store.load(checkpointName(step)));
     expect(saved.meta.step).toBe(step);
     expect([...saved.model.values()].every((t) => t.data.every(Number.isFinite))).toBe(true);

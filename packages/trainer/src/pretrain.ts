@@ -3,6 +3,11 @@
  * AdamW with the official parameter groups, lr = blr * effectiveBatch / 256 set every
  * update by linear warmup + half-cosine, gradient accumulation, optional clipping, typed
  * events, checkpoints with exact resume, and a clean stop on a non-finite loss.
+ *
+ * A step never waits for the device: the forward, the gradients and the AdamW update are
+ * queued on the backend and the loss stays there as a scalar. Losses are read back together,
+ * asynchronously, every `logEvery` updates, at epoch ends and before a checkpoint is written,
+ * and checked for NaN/Infinity when read.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchIterator, deriveSeed, type Augmentation, type BatchPosition, type Dataset } from '@maejs/data';
@@ -38,6 +43,12 @@ export interface PretrainConfig {
   keepCheckpoints: number;
   /** Stop after this many updates in total (null: run all epochs). */
   maxSteps: number | null;
+  /**
+   * Read the losses back (one asynchronous read) and emit their `step` events every this many
+   * updates; also at each epoch end and before each checkpoint. 1 reads every update; larger
+   * values let a GPU run several updates ahead of the CPU.
+   */
+  logEvery: number;
 }
 
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
@@ -54,6 +65,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   checkpointEvery: 0,
   keepCheckpoints: 2,
   maxSteps: null,
+  logEvery: 1,
 };
 
 /** Settings whose change makes a resumed run differ from an uninterrupted one. */
@@ -68,21 +80,27 @@ export type TrainEvent =
   | { type: 'eval'; epoch: number; step: number; metrics: Record<string, number> }
   | { type: 'train-end'; step: number; lastLoss: number; seconds: number; reason: 'completed' | 'max-steps' };
 
-/** Thrown when the loss becomes NaN or infinite; nothing of that step is applied or saved. */
+/**
+ * Thrown when a loss read back is NaN or infinite. `step` updates had finite losses before it.
+ * Losses are read after their updates are applied (every `logEvery` updates), so the model in
+ * memory is not trusted after this error; no checkpoint holds an update whose loss was not
+ * read and found finite.
+ */
 export class TrainingDivergedError extends Error {
   constructor(
     readonly step: number,
     readonly loss: number,
     readonly lastCheckpoint: string | null,
   ) {
-    super(`loss is ${loss} at update ${step + 1}: training stopped before applying it; ${lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : 'no checkpoint was saved yet'} (try a lower --blr, a longer warmup or --clip-grad)`);
+    super(`loss is ${loss} at update ${step + 1}: training stopped; ${lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : 'no checkpoint was saved yet'} (try a lower --blr, a longer warmup or --clip-grad)`);
     this.name = 'TrainingDivergedError';
   }
 }
 
 /** Loss and gradients of one micro-batch, keyed by parameter name; the caller owns the tensors. */
 export interface LossAndGradients {
-  loss: number;
+  /** The micro-batch loss, on the device (not read back). */
+  loss: tf.Scalar;
   grads: Map<string, tf.Tensor>;
 }
 
@@ -101,11 +119,9 @@ export function localGradients(model: MaskedAutoencoder): GradientEngine {
   return {
     async lossAndGradients(images, shape, maskSeed) {
       const x = tf.tensor4d(images, shape);
-      const { value, grads } = variableGradsByName(() => model.loss(x, { seed: maskSeed, checkFinite: false }), vars);
+      const { value, grads } = variableGradsByName(() => model.loss(x, { seed: maskSeed }), vars);
       x.dispose();
-      const loss = (await value.data())[0];
-      value.dispose();
-      return { loss, grads };
+      return { loss: value, grads };
     },
   };
 }
@@ -146,7 +162,7 @@ export function resolvePretrainConfig(partial: Partial<PretrainConfig> = {}): Pr
     const v = c[field];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(field, 'a finite number >= 0');
   };
-  (['epochs', 'batchSize', 'accumIter', 'keepCheckpoints'] as const).forEach(positiveInt);
+  (['epochs', 'batchSize', 'accumIter', 'keepCheckpoints', 'logEvery'] as const).forEach(positiveInt);
   (['blr', 'minLr', 'warmupEpochs', 'weightDecay', 'checkpointEvery'] as const).forEach(nonNegative);
   if (!Number.isInteger(c.checkpointEvery)) fail('checkpointEvery', 'an integer >= 0');
   if (!Number.isInteger(c.seed)) fail('seed', 'an integer');
@@ -204,6 +220,7 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
 
   const save = async () => {
     if (!store) return;
+    await readLosses(); // a checkpoint never holds an update whose loss was not read and found finite
     const checkpoint: Checkpoint = {
       meta: {
         format: CHECKPOINT_FORMAT,
@@ -231,29 +248,26 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
   const startStep = step;
   const usedPerEpoch = stepsPerEpoch * config.accumIter; // batches of an epoch that feed updates
   const held: { grads: Map<string, tf.Tensor> | null } = { grads: null }; // gradients of the current update (accumIter 1)
+  const microLosses: tf.Scalar[] = []; // losses of the current update's micro-batches, on the device
+  const pending: PendingStep[] = []; // applied updates whose loss is not read yet
   let lastLoss = NaN;
   let epochLosses: number[] = [];
-  let micro = 0; // micro-batches into the current update
-  let updateLoss = 0;
   try {
     for await (const batch of step < totalSteps ? batches : []) {
       // Micro-batches left over at the end of an epoch feed no update (the official loop zeroes
       // gradients at each epoch start).
       if (batch.index >= usedPerEpoch) continue;
-      if (micro === 0) optimizer.lr = lrAt(batch.epoch + batch.index / batchesPerEpoch, schedule);
-      updateLoss += (await microStep(batch.images, batch.shape, deriveSeed(config.seed, step * config.accumIter + micro))) / config.accumIter;
-      if (++micro < config.accumIter) continue;
+      if (microLosses.length === 0) optimizer.lr = lrAt(batch.epoch + batch.index / batchesPerEpoch, schedule);
+      await microStep(batch.images, batch.shape, deriveSeed(config.seed, step * config.accumIter + microLosses.length));
+      if (microLosses.length < config.accumIter) continue;
       applyUpdate();
       step++;
-      lastLoss = updateLoss;
-      epochLosses.push(lastLoss);
-      micro = 0;
-      updateLoss = 0;
-      const elapsedSec = (Date.now() - started) / 1000;
-      const secPerStep = elapsedSec / (step - startStep);
-      await emit({ type: 'step', step, epoch: batch.epoch, epochFloat: batch.epoch + (batch.index + 1) / batchesPerEpoch, loss: lastLoss, lr: optimizer.lr, imagesPerSec: effectiveBatch / secPerStep, elapsedSec, etaSec: secPerStep * (totalSteps - step) });
-      if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) await save();
-      if (batch.index + 1 === usedPerEpoch) {
+      pending.push({ step, epoch: batch.epoch, epochFloat: batch.epoch + (batch.index + 1) / batchesPerEpoch, lr: optimizer.lr, loss: updateLoss() });
+      const epochEnd = batch.index + 1 === usedPerEpoch;
+      const checkpointDue = config.checkpointEvery > 0 && step % config.checkpointEvery === 0;
+      if (step % config.logEvery === 0 || epochEnd || checkpointDue || step >= totalSteps) await readLosses();
+      if (checkpointDue) await save();
+      if (epochEnd) {
         await emit({ type: 'epoch-end', epoch: batch.epoch, step, meanLoss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length });
         epochLosses = [];
         if (lastCheckpoint !== checkpointName(step)) await save();
@@ -261,32 +275,38 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
       }
       if (step >= totalSteps) break; // before pulling another batch, so the saved data position is exact
     }
+    await readLosses();
     if (lastCheckpoint !== checkpointName(step)) await save();
     const reason = totalSteps < stepsPerEpoch * config.epochs ? 'max-steps' : 'completed';
     await emit({ type: 'train-end', step, lastLoss, seconds: (Date.now() - started) / 1000, reason });
     return { steps: step, lastLoss };
   } finally {
     if (held.grads) tf.dispose([...held.grads.values()]);
+    tf.dispose([...microLosses, ...pending.map((p) => p.loss)]);
     await batches.return?.();
     accumulator?.dispose();
     optimizer.dispose();
   }
 
-  /** One micro-batch: loss and gradients; gradients kept for the update. Throws on a non-finite loss. */
-  async function microStep(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<number> {
+  /** One micro-batch: its loss (kept on the device) and gradients (kept or accumulated for the update). */
+  async function microStep(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<void> {
     const { loss, grads } = await engine.lossAndGradients(images, shape, maskSeed);
-    if (!Number.isFinite(loss)) {
-      tf.dispose([...grads.values()]);
-      accumulator?.reset();
-      throw new TrainingDivergedError(step, loss, lastCheckpoint);
-    }
+    microLosses.push(loss);
     if (accumulator) {
       accumulator.add(grads);
       tf.dispose([...grads.values()]);
     } else {
       held.grads = grads;
     }
-    return loss;
+  }
+
+  /** The update's loss: the mean of its micro-batch losses, a scalar on the device. */
+  function updateLoss(): tf.Scalar {
+    const losses = microLosses.splice(0);
+    if (losses.length === 1) return losses[0];
+    const mean = tf.tidy(() => tf.div(tf.addN(losses), losses.length) as tf.Scalar);
+    tf.dispose(losses);
+    return mean;
   }
 
   /** Applies the pending (or accumulated mean) gradients, clipped when configured. */
@@ -298,4 +318,35 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
     tf.dispose([...grads.values()]);
     accumulator?.reset();
   }
+
+  /**
+   * Reads every pending loss in one asynchronous read, stops on the first non-finite one
+   * (TrainingDivergedError) and emits a `step` event for each, in order.
+   */
+  async function readLosses(): Promise<void> {
+    if (pending.length === 0) return;
+    const steps = pending.splice(0);
+    const stacked = tf.stack(steps.map((p) => p.loss)); // [steps]
+    tf.dispose(steps.map((p) => p.loss));
+    const values = await stacked.data();
+    stacked.dispose();
+    const elapsedSec = (Date.now() - started) / 1000;
+    const secPerStep = elapsedSec / (step - startStep);
+    for (const [i, p] of steps.entries()) {
+      const loss = values[i];
+      if (!Number.isFinite(loss)) throw new TrainingDivergedError(p.step - 1, loss, lastCheckpoint);
+      lastLoss = loss;
+      epochLosses.push(loss);
+      await emit({ type: 'step', step: p.step, epoch: p.epoch, epochFloat: p.epochFloat, loss, lr: p.lr, imagesPerSec: effectiveBatch / secPerStep, elapsedSec, etaSec: secPerStep * (totalSteps - p.step) });
+    }
+  }
+}
+
+/** An applied update whose loss is still on the device. */
+interface PendingStep {
+  step: number;
+  epoch: number;
+  epochFloat: number;
+  lr: number;
+  loss: tf.Scalar;
 }
