@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@maejs/backend';
+import { countDeviceWork, initBackend, prng } from '@maejs/backend';
 import { createAugmentation, float32ImageDataset, type Dataset } from '@maejs/data';
 import { MaskedAutoencoder } from '@maejs/mae';
 import { describeEachBackend } from '../../../testing/backends.js';
@@ -13,8 +13,10 @@ import { FileCheckpointStore, readCheckpoint } from './node.js';
 const MODEL = { imgSize: 8, patchSize: 4, inChans: 1, embedDim: 16, depth: 1, numHeads: 2, decoderEmbedDim: 8, decoderDepth: 1, decoderNumHeads: 2 };
 const TRAIN: Partial<PretrainConfig> = { epochs: 2, batchSize: 4, blr: 0.05, warmupEpochs: 1, seed: 3 };
 
+/** [n, 8, 8, 1] values in [-1, 1), made in JS: no read from the backend (webgpu in Node has no synchronous read). */
 function images(n: number, seed: number): Float32Array {
-  return tf.tidy(() => tf.randomNormal([n, 8, 8, 1], 0, 1, 'float32', seed).dataSync() as Float32Array).slice();
+  const next = prng(seed);
+  return Float32Array.from({ length: n * 8 * 8 }, () => 2 * next() - 1);
 }
 const dataset = (): Dataset => float32ImageDataset(images(26, 1), undefined, [26, 8, 8, 1]); // 6 full batches of 4
 const augment = () => createAugmentation({ size: 8, mean: [0], std: [1] });
@@ -159,7 +161,33 @@ describe('resolvePretrainConfig', () => {
     [{ warmupEpochs: 10, epochs: 10 }, /PretrainConfig\.warmupEpochs is 10: expected less than epochs \(10\)/],
     [{ clipGrad: -2 }, /PretrainConfig\.clipGrad is -2: expected a number > 0 or null/],
     [{ bathSize: 4 }, /PretrainConfig\.bathSize is not a training setting/],
+    [{ logEvery: 0 }, /PretrainConfig\.logEvery is 0: expected a positive integer/],
   ])('rejects %j', (partial, message) => {
     expect(() => resolvePretrainConfig(partial as Partial<PretrainConfig>)).toThrow(message);
+  });
+});
+
+describeEachBackend('pretrain reads', (backend) => {
+  // cpu and wasm keep tensors in CPU memory; maejs's fused AdamW kernel reads its inputs there
+  // with readSync (a view, not a transfer). Every other backend must never read synchronously.
+  const cpuMemory = backend === 'cpu' || backend === 'wasm';
+
+  it.each([
+    [1, 12],
+    [4, 4], // updates 4, 6 (epoch end), 8, 12 (epoch end and last)
+  ])('logEvery %i: one asynchronous read per logged step (%i in 12 updates), no synchronous read', async (logEvery, reads) => {
+    const { result, counts } = await countDeviceWork(() => run({ logEvery }));
+    expect(result.losses).toHaveLength(12);
+    expect(result.losses.every(Number.isFinite)).toBe(true);
+    expect(counts.asyncReads).toBe(reads);
+    if (!cpuMemory) expect(counts.syncReads).toBe(0);
+  });
+
+  it('reads the same losses whatever logEvery is', async () => {
+    const every = await run({ logEvery: 1 });
+    const batched = await run({ logEvery: 5 });
+    expect(batched.losses).toEqual(every.losses);
+    const steps = batched.events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 });
