@@ -23,14 +23,15 @@ export interface AdamWScalars {
   eps: number;
 }
 
-const KERNEL = 'MaejsAdamWUpdate';
+/** Name of the fused AdamW kernel (cpu, wasm). */
+export const ADAMW_KERNEL = 'MaejsAdamWUpdate';
 /** Backends whose tensors live in CPU memory, so a JS loop over them is cheap. */
 const CPU_MEMORY_BACKENDS = ['cpu', 'wasm'];
 
 /** New [p, m, v] after one update; the caller assigns them and owns them. */
 export function adamwUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamWScalars): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  if (tf.getKernel(KERNEL, tf.getBackend())) {
-    return tf.engine().runKernel(KERNEL, { p, g, m, v }, { ...s } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+  if (tf.getKernel(ADAMW_KERNEL, tf.getBackend())) {
+    return tf.engine().runKernel(ADAMW_KERNEL, { p, g, m, v }, { ...s } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
   }
   return tf.tidy(() => {
     const decayed = s.decayFactor === 1 ? p : tf.mul(p, s.decayFactor); // p.mul_(1 - lr*wd)
@@ -61,12 +62,17 @@ function updateArrays(P: Float32Array, G: Float32Array, M: Float32Array, V: Floa
   return [p1, m1, v1];
 }
 
+/** Unregisters the fused AdamW kernel from cpu and wasm: `adamwUpdate` then runs the op form there. */
+export function unregisterAdamWKernel(): void {
+  for (const backendName of CPU_MEMORY_BACKENDS) if (tf.getKernel(ADAMW_KERNEL, backendName)) tf.unregisterKernel(ADAMW_KERNEL, backendName);
+}
+
 /** Registers the fused AdamW kernel for cpu and wasm (idempotent; done on import of @maejs/backend). */
 export function registerAdamWKernel(): void {
   for (const backendName of CPU_MEMORY_BACKENDS) {
-    if (tf.getKernel(KERNEL, backendName)) continue;
+    if (tf.getKernel(ADAMW_KERNEL, backendName)) continue;
     tf.registerKernel({
-      kernelName: KERNEL,
+      kernelName: ADAMW_KERNEL,
       backendName,
       kernelFunc: ({ inputs, backend: anyBackend, attrs }) => {
         const backend = anyBackend as tf.KernelBackend;

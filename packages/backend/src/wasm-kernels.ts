@@ -38,7 +38,12 @@ interface KernelModule {
 }
 
 let loading: Promise<KernelModule> | null = null;
+/** maejs's replacements of tfjs kernels, so a second install changes nothing. */
 const installed = new WeakSet<tf.KernelFunc>();
+/** tfjs-backend-wasm's own kernels that maejs replaced, by name: what {@link setWasmKernels}(false) puts back. */
+const originals = new Map<string, tf.KernelConfig>();
+/** Set by {@link setWasmKernels}(false): installWasmKernels (and so initBackend('wasm')) installs nothing. */
+let switchedOff = false;
 
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
@@ -63,17 +68,44 @@ function loadModule(): Promise<KernelModule> {
 }
 
 /**
- * Replaces tfjs-backend-wasm's BatchMatMul with maejs's SIMD kernel (see the module comment).
- * Needs `@tensorflow/tfjs-backend-wasm` imported (its kernels registered); `initBackend('wasm')`
- * calls this. Idempotent. Results equal the original kernel's up to float rounding (the sums run
- * over k in ascending order, as in a plain loop).
+ * Replaces tfjs-backend-wasm's BatchMatMul and GatherV2 with maejs's kernels and registers
+ * MaejsGelu / MaejsGeluGrad (see the module comment). Needs `@tensorflow/tfjs-backend-wasm`
+ * imported (its kernels registered); `initBackend('wasm')` calls this. Idempotent. Installs
+ * nothing while maejs's kernels are switched off (`useMaejsKernels(false)`). Results equal the
+ * original kernels' up to float rounding (the sums run over k in ascending order, as in a plain
+ * loop).
  */
 export async function installWasmKernels(): Promise<void> {
+  if (switchedOff) return;
   const module = await loadModule();
   replaceKernel('BatchMatMul', (args, original) => batchMatMul(args, module, original));
   replaceKernel('GatherV2', gatherV2);
   addKernel(GELU_KERNELS.forward, (args) => geluForwardKernel(args, module));
   addKernel(GELU_KERNELS.backward, (args) => geluBackwardKernel(args, module));
+}
+
+/**
+ * Switches maejs's wasm kernels off (tfjs's own BatchMatMul and GatherV2 registered again, the
+ * GELU kernels unregistered, and installWasmKernels a no-op) or back on (installed now when
+ * tfjs-backend-wasm is loaded, else by the next initBackend('wasm')). Used by `useMaejsKernels`.
+ */
+export async function setWasmKernels(on: boolean): Promise<void> {
+  switchedOff = !on;
+  if (on) {
+    if (tf.getKernel('BatchMatMul', 'wasm')) await installWasmKernels();
+    return;
+  }
+  for (const [name, original] of originals) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(original);
+  }
+  originals.clear();
+  for (const name of Object.values(GELU_KERNELS)) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+}
+
+/** Names of the tfjs wasm kernels maejs has replaced now (BatchMatMul, GatherV2 once installed). */
+export function replacedWasmKernels(): string[] {
+  return [...originals.keys()].filter((name) => installed.has(tf.getKernel(name, 'wasm')?.kernelFunc as tf.KernelFunc));
 }
 
 /** Registers a maejs kernel (one tfjs has no equivalent of) for wasm; idempotent. */
@@ -88,6 +120,7 @@ function replaceKernel(name: string, kernel: (args: Parameters<tf.KernelFunc>[0]
   if (installed.has(original.kernelFunc)) return;
   const kernelFunc: tf.KernelFunc = (args) => kernel(args, original.kernelFunc);
   installed.add(kernelFunc);
+  originals.set(name, original);
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ ...original, kernelFunc });
 }
