@@ -8,7 +8,14 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/packages'],
   testMatch: ['**/src/**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+    // The npm package `webgpu` (Dawn for Node) is ESM only (see the transform's file).
+    '/node_modules/webgpu/index\\.js$': '<rootDir>/testing/jest-esm-transform.cjs',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!webgpu/index\\.js$)'],
+  // Picks the Vulkan driver for the webgpu tests before any test process starts (see the file).
+  globalSetup: '<rootDir>/testing/webgpu-setup.cjs',
   moduleNameMapper: {
     '^@maejs/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@maejs/([a-z-]+)/(node|conformance)$': '<rootDir>/packages/$1/src/$2.ts',

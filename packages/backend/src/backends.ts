@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { installWasmKernels } from './wasm-kernels.js';
 import { detectEnvironment, type Environment } from './environment.js';
+import { BackendUnavailableError } from './errors.js';
+import { importOptional, isModuleNotFound } from './optional-import.js';
+import { setUpNodeWebGpu, WEBGPU_NODE_PACKAGE, webgpuAdapter, type WebGpuAdapterInfo, type WebGpuOptions } from './webgpu-node.js';
+
+export { BackendUnavailableError } from './errors.js';
 
 /** Backends maejs can run on. `tensorflow` is tfjs-node-gpu or tfjs-node (Node only). */
 export const BACKEND_NAMES = ['tensorflow', 'webgl', 'webgpu', 'wasm', 'cpu'] as const;
@@ -23,35 +28,18 @@ const SPECS: Record<BackendName, BackendSpec> = {
 
 /**
  * The order `auto` tries. Node: native TensorFlow when installed, else wasm (cpu is a
- * correct but ~30x slower last resort). Browser: webgl first; webgpu is tried after it
- * because on software adapters its gradients have come out NaN (see docs/backends.md).
+ * correct but ~30x slower last resort); webgpu in Node only when asked for by name, since
+ * Dawn's adapter may be a slow software one. Browser: webgl first, then webgpu.
  */
 const AUTO_ORDER: Record<Environment, BackendName[]> = {
   node: ['tensorflow', 'wasm', 'cpu'],
   browser: ['webgl', 'webgpu', 'wasm', 'cpu'],
 };
 
-/** Thrown when a backend cannot be started; `reason` says why in one line. */
-export class BackendUnavailableError extends Error {
-  constructor(
-    readonly backend: string,
-    readonly reason: string,
-  ) {
-    super(`backend '${backend}' is not available: ${reason}`);
-    this.name = 'BackendUnavailableError';
-  }
-}
-
-// A variable specifier keeps bundlers from trying to resolve optional packages that are not
-// installed (a browser app registers its backend by importing it itself; see the README).
-async function importOptional(specifier: string): Promise<void> {
-  await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
-}
-
-function isModuleNotFound(error: unknown, specifier: string): boolean {
-  const e = error as { code?: string; message?: string };
-  const missing = e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND' || /Cannot find module|Failed to resolve module|Failed to fetch dynamically imported module/.test(e?.message ?? '');
-  return missing && (e.message ?? '').includes(specifier);
+/** Options of {@link initBackend} and {@link listBackends}. */
+export interface InitBackendOptions {
+  /** Settings of the webgpu backend: in Node, the options of Dawn (see {@link WebGpuOptions}). */
+  webgpu?: WebGpuOptions;
 }
 
 /** Imports the package that registers `name`, unless tfjs already knows the backend. */
@@ -74,13 +62,22 @@ async function registerBackend(name: BackendName): Promise<void> {
       throw new BackendUnavailableError(name, `${pkg} is installed but failed to load: ${(error as Error).message}`);
     }
     if (tf.findBackendFactory(name) !== null) return;
-    throw new BackendUnavailableError(name, `${pkg} loaded but registered no '${name}' backend`);
+    throw new BackendUnavailableError(name, `${pkg} loaded but registered no '${name}' backend${notRegisteredHint(name, environment)}`);
   }
   const install = missing.map((p) => `${p}@${tf.version_core}`).join(' or ');
   throw new BackendUnavailableError(name, `install the npm package ${install} (npm install ${missing[0]}@${tf.version_core})`);
 }
 
-async function activate(name: BackendName): Promise<void> {
+/** Why a backend package can load without registering its backend. */
+function notRegisteredHint(name: BackendName, environment: Environment): string {
+  if (name !== 'webgpu') return '';
+  return environment === 'node'
+    ? ': it registers only if navigator.gpu exists when it is first imported, and this process imported it before; in Node, let initBackend import it'
+    : ': it registers only if navigator.gpu exists (WebGPU in this browser)';
+}
+
+async function activate(name: BackendName, options: InitBackendOptions): Promise<void> {
+  if (name === 'webgpu' && detectEnvironment() === 'node') await setUpNodeWebGpu(options.webgpu);
   await registerBackend(name);
   let ok: boolean;
   try {
@@ -101,19 +98,23 @@ async function activate(name: BackendName): Promise<void> {
  * - `'auto'`: in Node tensorflow (tfjs-node-gpu, then tfjs-node), else wasm, else cpu;
  *   in a browser webgl, then webgpu, wasm, cpu. The first that starts wins; if none does,
  *   the error lists why each failed.
+ *
+ * `webgpu` in Node runs on Dawn (the npm package `webgpu`), set up before tfjs-backend-webgpu
+ * is imported; `options.webgpu.dawnOptions` and MAEJS_WEBGPU_OPTIONS pass options to Dawn.
  */
-export async function initBackend(name: BackendName | 'auto' = 'auto'): Promise<BackendName> {
+export async function initBackend(name: BackendName | 'auto' = 'auto', options: InitBackendOptions = {}): Promise<BackendName> {
+  checkOptions(options);
   if (name !== 'auto') {
     if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
       throw new Error(`unknown backend '${String(name)}': expected one of auto, ${BACKEND_NAMES.join(', ')}`);
     }
-    await activate(name);
+    await activate(name, options);
     return name;
   }
   const reasons: string[] = [];
   for (const candidate of AUTO_ORDER[detectEnvironment()]) {
     try {
-      await activate(candidate);
+      await activate(candidate, options);
       return candidate;
     } catch (error) {
       reasons.push((error as Error).message);
@@ -122,30 +123,44 @@ export async function initBackend(name: BackendName | 'auto' = 'auto'): Promise<
   throw new Error(`no tfjs backend could be started:\n  ${reasons.join('\n  ')}`);
 }
 
+/** Dawn options are Node's: a browser brings its own WebGPU. */
+function checkOptions(options: InitBackendOptions): void {
+  if (detectEnvironment() === 'browser' && options.webgpu?.dawnOptions?.length) {
+    throw new Error(`initBackend: options.webgpu.dawnOptions [${options.webgpu.dawnOptions.join(', ')}] apply only in Node (Dawn, the npm package ${WEBGPU_NODE_PACKAGE}); a browser provides navigator.gpu itself`);
+  }
+}
+
 /** Whether one backend can start here, and why not if it cannot. */
 export interface BackendStatus {
   name: BackendName;
   available: boolean;
+  /** npm packages that provide it, in order of preference (webgpu in Node also needs `webgpu`). */
   packages: string[];
   reason?: string;
+  /** webgpu, when it started: the adapter it runs on. */
+  adapter?: WebGpuAdapterInfo;
 }
 
 /**
  * Tries every backend in turn and reports which start. Leaves the backend that was active
  * before the call active again (if there was one).
  */
-export async function listBackends(): Promise<BackendStatus[]> {
+export async function listBackends(options: InitBackendOptions = {}): Promise<BackendStatus[]> {
+  checkOptions(options);
   const previous = tf.engine().backendName;
   const statuses: BackendStatus[] = [];
   for (const name of BACKEND_NAMES) {
+    const packages = SPECS[name].packages;
     try {
-      await activate(name);
-      statuses.push({ name, available: true, packages: SPECS[name].packages });
+      await activate(name, options);
+      const adapter = name === 'webgpu' ? await webgpuAdapter(detectEnvironment()) : undefined;
+      statuses.push({ name, available: true, packages, ...(adapter ? { adapter } : {}) });
     } catch (error) {
       const reason = error instanceof BackendUnavailableError ? error.reason : (error as Error).message;
-      statuses.push({ name, available: false, packages: SPECS[name].packages, reason });
+      statuses.push({ name, available: false, packages, reason });
     }
   }
   if (previous) await tf.setBackend(previous);
   return statuses;
 }
+

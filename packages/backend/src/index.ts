@@ -11,7 +11,9 @@ registerAdamWKernel();
 
 export { registerTfjsGradients } from './gradients.js';
 export { BACKEND_NAMES, BackendUnavailableError, initBackend, listBackends } from './backends.js';
-export type { BackendName, BackendStatus } from './backends.js';
+export type { BackendName, BackendStatus, InitBackendOptions } from './backends.js';
+export { formatAdapter, SWIFTSHADER_ICD, WEBGPU_OPTIONS_ENV } from './webgpu-node.js';
+export type { WebGpuAdapterInfo, WebGpuOptions } from './webgpu-node.js';
 export { GPU_BACKENDS, isGpuBackend, resolveThreads, supportsDataParallel } from './threads.js';
 export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
