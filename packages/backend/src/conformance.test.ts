@@ -18,7 +18,7 @@ describe('conformance references', () => {
 
   it('names every op maejs depends on', () => {
     const names = conformanceCheckNames().join('\n');
-    for (const op of ['matMul', 'transposeA', 'transposeB', 'batched matMul', 'softmax', 'erf-GELU', 'LayerNorm', 'linear', 'transpose', 'permuteTokens', 'topk / argsort', 'expandTo', 'concat', 'slice', 'clipByValue', 'masked MSE', 'randomUniform', 'randomNormal', 'int32 kernels']) {
+    for (const op of ['matMul', 'transposeA', 'transposeB', 'batched matMul', 'softmax', 'erf-GELU', 'LayerNorm', 'linear', 'transpose', 'permuteTokens', 'masking ids', 'stableRanks', 'inversePermutation', 'topk', 'expandTo', 'concat', 'slice', 'clipByValue', 'masked MSE', 'randomUniform', 'randomNormal', 'int32 kernels']) {
       expect(names).toContain(op);
     }
   });
@@ -67,7 +67,7 @@ describeEachBackend('runConformance', (backend) => {
     const thrown = await runConformance({ only: ['no such check'], golden: async () => Promise.reject(new Error('golden files not found')) });
     expect(thrown.checks).toEqual([expect.objectContaining({ name: 'model: golden check', status: 'fail', error: 'threw: golden files not found' })]);
   });
-});
+}, { gpu: true });
 
 describe('runConformance on a broken backend', () => {
   // A new backend, 'broken-cpu': the cpu backend's kernels, except an Erf that is off by 1e-3

@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { detectEnvironment, type Environment } from './environment.js';
 import { registerTfjsGradients } from './gradients.js';
-import { argsort, expandTo, linear, permuteTokens, tfSeed } from './ops.js';
+import { argsort, expandTo, inversePermutation, linear, permuteTokens, stableRanks, tfSeed } from './ops.js';
 import { prng } from './prng.js';
 
 /** What a check exercises. */
@@ -599,19 +599,83 @@ function transposeCheck(): CheckDef {
   };
 }
 
-/** Integer kernels maejs's index arithmetic relies on. Run last: see {@link CheckDef.last}. */
+/** Rows of `values` [rows, cols] sorted stably: out[r * cols + i] = index of the i-th smallest (ties by index). */
+function stableOrder(values: ArrayLike<number>, rows: number, cols: number): Int32Array {
+  const out = new Int32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const order = Array.from({ length: cols }, (_, i) => i).sort((a, b) => values[r * cols + a] - values[r * cols + b] || a - b);
+    out.set(order, r * cols);
+  }
+  return out;
+}
+
+/**
+ * The integer kernels of maejs's index arithmetic (masking ids, token gathers), each in its own
+ * pair so a failure names it: comparisons of float32 and of int32 values, logical and/or, casts
+ * bool -> int32 and int32 -> float32, int32 sums over the last axis, int32 add and mul, gathers
+ * with int32 indices, an int32 slice. Run last: see {@link CheckDef.last}.
+ *
+ * tfjs-backend-webgpu runs a kernel on the CPU when all its inputs are still in CPU memory and
+ * have fewer than 1000 elements (WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD), so the integer and
+ * masking checks use inputs above that size: they test the GPU's shaders.
+ */
 function int32Check(): CheckDef {
-  const ints = Int32Array.from({ length: TB * TT * TH * THD }, (_, i) => (i * 7919) % 1000 - 500);
+  const [n, l, d, keep] = [32, 49, 32, 12]; // [N, L] and [L, D] inputs of more than 1000 elements
+  const r = prng(141);
+  const values = Float32Array.from({ length: n * l }, () => Math.floor(r() * 8) / 8); // ties on purpose
+  const ints = Int32Array.from({ length: n * l }, (_, i) => ((i * 7919) % 1000) - 500);
+  const rows = randn(l * d, 142);
+  const ids = permutations(1, l, 143);
   return {
-    name: `int32 kernels: transpose [${TB},${TT},${TH},${THD}] perm [0,2,1,3], add, mul (index arithmetic)`,
+    name: 'int32 kernels: less/equal, logicalAnd/Or, cast bool->int32->float32, sum, add, mul, gather, slice (index arithmetic)',
     group: 'op',
     last: true,
     run: async () => {
-      const x = tf.tensor4d(ints, [TB, TT, TH, THD], 'int32');
-      const [yt, ya] = await readAll([tf.transpose(x, [0, 2, 1, 3]), tf.tidy(() => tf.add(tf.mul(x, tf.scalar(3, 'int32')), tf.scalar(49, 'int32'))), x]);
+      const v = tf.tensor2d(values, [n, l]);
+      const x = tf.tensor2d(ints, [n, l], 'int32');
+      const table = tf.tensor2d(rows, [l, d]);
+      const idsT = tf.tensor1d(ids, 'int32');
+      const outs = tf.tidy(() => {
+        const vi = tf.reshape(v, [n, l, 1]); // [N, L(i), 1]
+        const vj = tf.reshape(v, [n, 1, l]); // [N, 1, L(j)]
+        const index = tf.range(0, l, 1, 'int32'); // [L]
+        const jBeforeI = tf.less(tf.reshape(index, [1, 1, l]), tf.reshape(index, [1, l, 1])); // int32 compare, [1, L, L]
+        const smaller = tf.less(vj, vi); // [N, L, L]
+        const same = tf.equal(vj, vi); // [N, L, L]
+        return [
+          tf.sum(tf.cast(smaller, 'int32'), 2), // [N, L]
+          tf.sum(tf.cast(tf.logicalOr(smaller, tf.logicalAnd(same, jBeforeI)), 'int32'), 2), // [N, L]
+          tf.sum(tf.mul(tf.cast(same, 'int32'), tf.reshape(index, [1, 1, l])), 2), // [N, L]
+          tf.add(tf.mul(x, tf.scalar(3, 'int32')), tf.scalar(49, 'int32')), // [N, L]
+          tf.cast(x, 'float32'), // [N, L]
+          tf.gather(table, idsT, 0), // [L, D]
+          tf.gather(tf.reshape(x, [n * l]), idsT, 0), // [L]
+          tf.slice(x, [0, 0], [n, keep]), // [N, keep]
+        ];
+      });
+      const [less, rank, weighted, affine, asFloat, gathered, gatheredInt, sliced] = await readAll([...outs, v, x, table, idsT]);
+      const refLess = new Float64Array(n * l);
+      const refWeighted = new Float64Array(n * l);
+      const refRank = new Float64Array(n * l);
+      for (let s = 0; s < n; s++) {
+        for (let i = 0; i < l; i++) {
+          for (let j = 0; j < l; j++) {
+            const [a, b] = [values[s * l + j], values[s * l + i]];
+            refLess[s * l + i] += a < b ? 1 : 0;
+            refWeighted[s * l + i] += a === b ? j : 0;
+          }
+        }
+      }
+      stableOrder(values, n, l).forEach((id, k) => (refRank[Math.floor(k / l) * l + id] = k % l));
       return [
-        { what: 'int32 transpose', actual: yt, expected: permute0213(ints, TB, TT, TH, THD), exact: true },
-        { what: 'int32 3x + 49', actual: ya, expected: Array.from(ints, (v) => 3 * v + 49), exact: true },
+        { what: 'less(float32) -> cast int32 -> sum', actual: less, expected: refLess, exact: true },
+        { what: 'stable ranks: less, equal (float32, int32), logicalAnd/Or -> cast int32 -> sum', actual: rank, expected: refRank, exact: true },
+        { what: 'equal -> cast int32, mul by int32 range -> sum', actual: weighted, expected: refWeighted, exact: true },
+        { what: 'int32 3x + 49', actual: affine, expected: Array.from(ints, (w) => 3 * w + 49), exact: true },
+        { what: 'cast int32 -> float32', actual: asFloat, expected: ints, exact: true },
+        { what: 'gather float32 rows by int32 ids', actual: gathered, expected: Array.from({ length: l * d }, (_, k) => rows[ids[Math.floor(k / d)] * d + (k % d)]), exact: true },
+        { what: 'gather int32 values by int32 ids', actual: gatheredInt, expected: Array.from(ids, (id) => ints[id]), exact: true },
+        { what: 'slice int32 [:, :12]', actual: sliced, expected: Array.from({ length: n * keep }, (_, k) => ints[Math.floor(k / keep) * l + (k % keep)]), exact: true },
       ];
     },
   };
@@ -649,41 +713,54 @@ function permuteTokensCheck(): CheckDef {
   };
 }
 
-function topkCheck(): CheckDef {
-  const [n, l, k] = [16, 49, 12];
-  const r = prng(91);
-  const noise = Float32Array.from({ length: n * l }, () => r());
+function maskingIdsCheck(): CheckDef {
+  const [n, l] = [32, 49]; // N * L > 1000: on the GPU in webgpu (see int32Check)
+  const r = prng(92);
+  const noise = Float32Array.from({ length: n * l }, () => Math.floor(r() * 16) / 16); // ties: index order decides
   return {
-    name: `topk / argsort [${n},${l}] (values, indices, argsort of int32 ids)`,
+    name: `masking ids [${n},${l}] with ties: stableRanks (ids_restore), inversePermutation, argsort (ids_shuffle)`,
     group: 'op',
     run: async () => {
       const noiseT = tf.tensor2d(noise, [n, l]);
-      const top = tf.topk(noiseT, k);
+      const ranks = stableRanks(noiseT);
+      const shuffle = inversePermutation(ranks);
       const order = argsort(noiseT);
-      const inverse = argsort(order); // argsort of an int32 permutation (ids_restore)
-      const [values, indices, orderV, inverseV] = await readAll([top.values, top.indices, order, inverse, noiseT]);
-      const refOrder = new Float64Array(n * l);
-      const refInverse = new Float64Array(n * l);
-      const refTopV = new Float64Array(n * k);
-      const refTopI = new Float64Array(n * k);
-      for (let s = 0; s < n; s++) {
-        const row = Array.from(noise.subarray(s * l, (s + 1) * l));
-        const asc = row.map((_, i) => i).sort((a, b) => row[a] - row[b]);
-        asc.forEach((id, i) => {
-          refOrder[s * l + i] = id;
-          refInverse[s * l + id] = i;
-        });
-        const desc = [...asc].reverse();
-        for (let i = 0; i < k; i++) {
-          refTopI[s * k + i] = desc[i];
-          refTopV[s * k + i] = row[desc[i]];
-        }
-      }
+      const [ranksV, shuffleV, orderV] = await readAll([ranks, shuffle, order, noiseT]);
+      const refOrder = stableOrder(noise, n, l);
+      const refRanks = new Int32Array(n * l);
+      refOrder.forEach((id, k) => (refRanks[Math.floor(k / l) * l + id] = k % l));
       return [
-        { what: 'topk values', actual: values, expected: refTopV, exact: true },
-        { what: 'topk indices', actual: indices, expected: refTopI, exact: true },
+        { what: 'stableRanks', actual: ranksV, expected: refRanks, exact: true },
+        { what: 'inversePermutation(stableRanks)', actual: shuffleV, expected: refOrder, exact: true },
         { what: 'argsort', actual: orderV, expected: refOrder, exact: true },
-        { what: 'argsort(argsort)', actual: inverseV, expected: refInverse, exact: true },
+      ];
+    },
+  };
+}
+
+function topkCheck(): CheckDef {
+  const [n, l, k] = [32, 49, 12]; // N * L > 1000: on the GPU in webgpu (see int32Check)
+  const r = prng(91);
+  const sim = Float32Array.from({ length: n * l }, () => r());
+  return {
+    name: `topk [${n},${l}] k ${k} values and indices (kNN evaluation)`,
+    group: 'op',
+    run: async () => {
+      const simT = tf.tensor2d(sim, [n, l]);
+      const top = tf.topk(simT, k);
+      const [values, indices] = await readAll([top.values, top.indices, simT]);
+      const refV = new Float64Array(n * k);
+      const refI = new Float64Array(n * k);
+      const negated = Float64Array.from(sim, (x) => -x);
+      stableOrder(negated, n, l).forEach((id, j) => {
+        const [row, place] = [Math.floor(j / l), j % l];
+        if (place >= k) return;
+        refI[row * k + place] = id;
+        refV[row * k + place] = sim[row * l + id];
+      });
+      return [
+        { what: 'topk values', actual: values, expected: refV, exact: true },
+        { what: 'topk indices', actual: indices, expected: refI, exact: true },
       ];
     },
   };
@@ -870,6 +947,7 @@ function allChecks(): CheckDef[] {
     linearCheck(),
     transposeCheck(),
     permuteTokensCheck(),
+    maskingIdsCheck(),
     topkCheck(),
     expandToCheck(),
     concatSliceCheck(),
