@@ -144,7 +144,7 @@ const median = (xs) => {
 
 /** Origins of every request any page made (the app must need nothing but its own server). */
 const requested = new Set();
-const summary = { date: new Date().toISOString(), chromium: '', conformance: {}, timings: {}, training: null };
+const summary = { date: new Date().toISOString(), chromium: '', conformance: {}, timings: {}, training: null, reads: {} };
 
 await test('the built bundle imports no Node built-ins and no maejs Node entry', async () => {
   const assets = join(dist, 'assets');
@@ -256,6 +256,25 @@ try {
     await page.screenshot({ path: join(root, 'docs', 'browser-app.png'), fullPage: false, clip: { x: 0, y: 0, width: 1100, height: 1250 } });
     const ms = median(t.stepMs.slice(1));
     return `loss ${first.toFixed(4)} -> ${last.toFixed(4)}; ${t.numTensors[1]} tensors after every update; median ${(ms / 1000).toFixed(2)} s/update; screenshots in test-results/ and docs/browser-app.png`;
+  });
+
+  await test('a training step on webgl makes no synchronous read and one asynchronous read per logged step', async () => {
+    await useBackend(page, 'webgl');
+    const lines = [];
+    for (const logEvery of [1, 2]) {
+      const w = await page.evaluate((o) => window.maejsApp.countTrainingWork(o), { batchSize: 8, steps: 4, logEvery });
+      summary.reads[`webgl logEvery ${logEvery}`] = w;
+      assert(w.losses.length === 4 && w.losses.every(Number.isFinite), `losses: ${w.losses}`);
+      assert(w.counts.syncReads === 0, `${w.counts.syncReads} synchronous reads in 4 updates (logEvery ${logEvery})`);
+      assert(w.counts.asyncReads === 4 / logEvery, `${w.counts.asyncReads} asynchronous reads in 4 updates with logEvery ${logEvery}, expected ${4 / logEvery}`);
+      lines.push(`logEvery ${logEvery}: ${w.counts.asyncReads} async reads, ${w.counts.kernels / 4} kernels and ${w.counts.programs / 4} GPU programs per update`);
+    }
+    for (const other of ['wasm', 'cpu']) {
+      await useBackend(page, other);
+      summary.reads[`${other} logEvery 1`] = await page.evaluate((o) => window.maejsApp.countTrainingWork(o), { batchSize: 8, steps: 2, logEvery: 1 });
+    }
+    await useBackend(page, 'webgl');
+    return lines.join('; ');
   });
 
   await test('IndexedDB save/restore round-trips the weights bit-exactly; download gives a .safetensors file', async () => {

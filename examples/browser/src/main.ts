@@ -7,6 +7,7 @@
  * `window.maejsApp` exposes the same actions to the browser tests (scripts/browser-test.mjs).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { countDeviceWork, type DeviceCounts } from '@maejs/backend';
 import { formatReport, runConformance, type ConformanceReport } from '@maejs/backend/conformance';
 import { createAugmentation, FASHION_MNIST_MEAN, FASHION_MNIST_STD, IMAGENET_MEAN, IMAGENET_STD, pairImagesAndLabels, parseIdx, uint8ImageDataset, type LabelledImages } from '@maejs/data';
 import { MaskedAutoencoder, maeTiny28, PRESETS, type MaeConfig, type StateTensor } from '@maejs/mae';
@@ -226,6 +227,46 @@ async function train(options: { batchSize?: number; steps?: number; lr?: number;
   return summary;
 }
 
+/** What {@link countTrainingWork} measured. */
+export interface TrainingWork {
+  backend: string;
+  batchSize: number;
+  steps: number;
+  logEvery: number;
+  counts: DeviceCounts;
+  losses: number[];
+  seconds: number;
+}
+
+/**
+ * `steps` updates of a new mae_tiny_28 (norm-pix) on the bundled sample, through `pretrain`
+ * with nothing else on the page (no figures, no checkpoints), counting the reads, kernels and
+ * GPU programs the backend is asked for (countDeviceWork from @maejs/backend).
+ */
+async function countTrainingWork(options: { batchSize: number; steps: number; logEvery: number }): Promise<TrainingWork> {
+  if (!state.backend) await useBackend('auto');
+  const sample = await loadSample();
+  const dataset = uint8ImageDataset(sample.images, sample.labels, [sample.n, sample.height, sample.width]);
+  const augment = createAugmentation({ size: 28, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD });
+  const model = new MaskedAutoencoder({ ...maeTiny28, normPixLoss: true }, { seed: 0 });
+  const losses: number[] = [];
+  const started = performance.now();
+  try {
+    const { counts } = await countDeviceWork(() =>
+      pretrain({
+        model,
+        dataset,
+        augment,
+        config: { epochs: 1, batchSize: options.batchSize, lr: 1e-3, warmupEpochs: 0, maxSteps: options.steps, logEvery: options.logEvery },
+        onEvent: (e) => void (e.type === 'step' && losses.push(e.loss)),
+      }),
+    );
+    return { backend: tf.getBackend(), ...options, counts, losses, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    model.dispose();
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Weights: files, IndexedDB, download
 
@@ -423,6 +464,7 @@ const api = {
   useBackend,
   backendInfo: () => backendInfo(),
   train,
+  countTrainingWork,
   conformance,
   reconstructUser,
   saveToIndexedDb,
