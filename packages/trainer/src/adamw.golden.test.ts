@@ -28,8 +28,8 @@ describeEachBackend('AdamW one step on the tiny-gray golden case', (backend) => 
     console.log(`[${backend}] AdamW golden step:\n${notes.map((n) => `  ${n}`).join('\n')}`);
   });
 
-  it('plain AdamW on every parameter: loss after the step and every weight match torch', () => {
-    const step = goldenStep(model, images, noise);
+  it('plain AdamW on every parameter: loss after the step and every weight match torch', async () => {
+    const step = await goldenStep(model, images, noise);
     const { before, after } = step;
     expectClose('loss before', [before], [train.loss_before], 0, LOSS_RTOL);
     const r = expectClose('loss after', [after], [train.loss_after], 0, LOSS_RTOL);
@@ -39,11 +39,11 @@ describeEachBackend('AdamW one step on the tiny-gray golden case', (backend) => 
     notes.push(`plain weights: max abs err ${errors.maxAbs.toExponential(2)}, max rel err ${errors.maxRel.toExponential(2)}; ${errors.tinyCount} elements with |grad| < ${TINY_GRAD} (qkv key-bias thirds and a few more): max abs err ${errors.tinyMaxAbs.toExponential(2)}`);
   });
 
-  it('official main_pretrain parameter groups: loss after the step matches torch', () => {
-    const { after } = goldenStep(model, images, noise, officialParamGroups(model));
+  it('official main_pretrain parameter groups: loss after the step matches torch', async () => {
+    const { after } = await goldenStep(model, images, noise, officialParamGroups(model));
     const golden = train.official_param_groups_variant.loss_after;
     expect(golden).toBe(2.101912260055542);
     const r = expectClose('loss after (official groups)', [after], [golden], 0, LOSS_RTOL);
     notes.push(`official groups: loss after ${after} (golden ${golden}, rel err ${r.maxRel.toExponential(2)})`);
   });
-});
+}, { gpu: true });

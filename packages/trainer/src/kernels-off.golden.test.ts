@@ -35,11 +35,11 @@ describeEachBackend('golden training step with maejs kernels off', (backend) => 
     noise = goldenNoise();
     model = new MaskedAutoencoder(config);
     kernelsOn = registeredMaejsKernels(backend);
-    withKernels = goldenStep(model, images, noise);
+    withKernels = await goldenStep(model, images, noise);
     await useMaejsKernels(false);
     try {
       expect(registeredMaejsKernels(backend)).toEqual([]);
-      without = goldenStep(model, images, noise);
+      without = await goldenStep(model, images, noise);
     } finally {
       await useMaejsKernels(true);
     }

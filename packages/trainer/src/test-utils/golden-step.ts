@@ -97,12 +97,15 @@ export function compareGrads(step: StepResult): number {
   return worst;
 }
 
-/** Tensors by name in the official layout, as arrays; `shapes` gets their official shapes. */
-function official(model: MaskedAutoencoder, tensors: Iterable<[string, tf.Tensor]>, shapes?: Map<string, number[]>): Map<string, Float32Array> {
+/**
+ * Tensors by name in the official layout, as arrays; `shapes` gets their official shapes.
+ * Read asynchronously: webgpu in Node has no synchronous reads.
+ */
+async function official(model: MaskedAutoencoder, tensors: Iterable<[string, tf.Tensor]>, shapes?: Map<string, number[]>): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
   for (const [name, t] of tensors) {
     const o = toOfficial(model.params.get(name), t);
-    out.set(name, o.dataSync() as Float32Array);
+    out.set(name, (await o.data()) as Float32Array);
     shapes?.set(name, o.shape);
     o.dispose();
   }
@@ -120,21 +123,21 @@ export interface StepResult {
 }
 
 /** Loads the golden weights, takes one AdamW step (lr 1e-3, betas (0.9, 0.95), wd 0.05), returns the loss before and after, the gradients and the new weights. */
-export function goldenStep(model: MaskedAutoencoder, images: tf.Tensor4D, noise: tf.Tensor2D, groups?: GroupAssigner): StepResult {
+export async function goldenStep(model: MaskedAutoencoder, images: tf.Tensor4D, noise: tf.Tensor2D, groups?: GroupAssigner): Promise<StepResult> {
   model.loadStateDict(stateFromSafetensors());
   const vars = model.trainableVariables();
   const optimizer = new AdamW(vars, { lr: LR, betas: [0.9, 0.95], eps: EPS, weightDecay: 0.05, groups });
   const { value, grads } = variableGradsByName(() => model.loss(images, { noise }), vars);
   expect(grads.size).toBe(vars.size);
-  const ours = official(model, grads);
+  const ours = await official(model, grads);
   optimizer.applyGradients(grads);
-  const before = value.dataSync()[0];
+  const before = (await value.data())[0];
   tf.dispose([value, ...grads.values()]);
   optimizer.dispose();
   const shapes = new Map<string, number[]>();
-  const weights = official(model, [...model.params.entries()].map(([name, p]) => [name, p.variable]), shapes);
+  const weights = await official(model, [...model.params.entries()].map(([name, p]) => [name, p.variable]), shapes);
   const lossAfter = tf.tidy(() => model.loss(images, { noise }));
-  const after = lossAfter.dataSync()[0];
+  const after = (await lossAfter.data())[0];
   lossAfter.dispose();
   return { before, after, grads: ours, weights, shapes };
 }
