@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SWIFTSHADER_ICD } from '@maejs/backend';
 import { parseNpy } from '@maejs/weights';
 import { goldenFile } from '../../../testing/golden.js';
-import { expectClose, TEST_BACKENDS } from '../../../testing/backends.js';
+import { expectClose, GPU_TEST_BACKENDS, TEST_BACKENDS } from '../../../testing/backends.js';
 import { runMae as mae } from './test-utils/run-mae.js';
 
 const golden = (file: string) => goldenFile('tiny-gray', file);
@@ -15,7 +16,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.each(TEST_BACKENDS)('mae forward on the golden case [%s]', (backend) => {
+describe.each([...TEST_BACKENDS, ...GPU_TEST_BACKENDS])('mae forward on the golden case [%s]', (backend) => {
   it.each(['state_dict.pth', 'state_dict.safetensors'])('reproduces the official outputs from %s', async (weights) => {
     const out = join(dir, `${backend}-${weights}`);
     const r = await mae('forward', '--weights', golden(weights), '--config', golden('case.json'), '--images', golden('inputs.npy'), '--noise', golden('noise.npy'), '--out', out, '--backend', backend);
@@ -103,5 +104,8 @@ describe('mae command line errors', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/yes\s+wasm/);
     expect(r.out).toMatch(/no\s+tensorflow\s+install the npm package @tensorflow\/tfjs-node-gpu/);
+    if (!GPU_TEST_BACKENDS.includes('webgpu')) return;
+    expect(r.out).toMatch(/yes\s+webgpu\s+@tensorflow\/tfjs-backend-webgpu on Dawn \(npm package webgpu\); adapter \S/);
+    if (process.env.VK_ICD_FILENAMES === SWIFTSHADER_ICD) expect(r.out).toMatch(/adapter google \/ swiftshader \/ .*SwiftShader driver [\d.]+ \(software adapter: for correctness checks, slow\)$/m);
   });
 });
