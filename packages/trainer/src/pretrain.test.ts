@@ -105,6 +105,13 @@ describeEachBackend('pretrain', () => {
     expect([...saved.model.values()].every((t) => t.data.every(Number.isFinite))).toBe(true);
   });
 
+  it('reads the same losses whatever logEvery is', async () => {
+    const every = await run({ logEvery: 1 });
+    const batched = await run({ logEvery: 5 });
+    expect(batched.losses).toEqual(every.losses);
+    const steps = batched.events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
   it('refuses to resume from a checkpoint of another model or run', async () => {
     const store = new MemoryCheckpointStore();
     await run({ maxSteps: 1 }, { store });
@@ -183,11 +190,4 @@ describeEachBackend('pretrain reads', (backend) => {
     if (!cpuMemory) expect(counts.syncReads).toBe(0);
   });
 
-  it('reads the same losses whatever logEvery is', async () => {
-    const every = await run({ logEvery: 1 });
-    const batched = await run({ logEvery: 5 });
-    expect(batched.losses).toEqual(every.losses);
-    const steps = batched.events.filter((e) => e.type === 'step').map((e) => (e as { step: number }).step);
-    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-  });
-});
+}, { gpu: true });
