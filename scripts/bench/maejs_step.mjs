@@ -7,6 +7,10 @@
 //     --config '{"imgSize":28,"patchSize":4,"inChans":1,"embedDim":128,"depth":6,"numHeads":4,
 //                "decoderEmbedDim":64,"decoderDepth":2,"decoderNumHeads":4}'
 //
+// `--batch 64,256,1024` measures each batch size in turn with the same model, one line each.
+// `--kernel-profile B` then profiles one more step at batch B (after every timed batch, so a
+// failing profile loses no timing) and prints its kernels, grouped by name with their times, as a
+// last line `BENCH_JSON {"kind":"kernel-profile",...}`.
 // Uses the built packages (run `npm run build` first). Exit code 3 = backend unavailable (the
 // JSON line then holds `unavailable: reason`). `--list-backends` prints which backends start.
 import { parseArgs } from 'node:util';
@@ -31,6 +35,7 @@ const { values: flags } = parseArgs({
     threads: { type: 'string', default: '1' },
     'no-profile': { type: 'boolean', default: false },
     'no-probe': { type: 'boolean', default: false },
+    'kernel-profile': { type: 'string' },
     'list-backends': { type: 'boolean', default: false },
   },
 });
@@ -82,7 +87,10 @@ async function main() {
   }
   if (!flags.config || !flags.batch) throw new Error('--config and --batch are required');
   const config = JSON.parse(flags.config);
-  const batch = Number(flags.batch);
+  const batches = flags.batch.split(',').map(Number);
+  if (!batches.every((b) => Number.isInteger(b) && b > 0)) throw new Error(`--batch: expected a positive integer or a comma-separated list of them, got ${flags.batch}`);
+  const profileBatch = flags['kernel-profile'] === undefined ? null : Number(flags['kernel-profile']);
+  if (profileBatch !== null && !(Number.isInteger(profileBatch) && profileBatch > 0)) throw new Error(`--kernel-profile: expected the batch size of the profiled step, got ${flags['kernel-profile']}`);
   const warmup = Number(flags.warmup);
   const repeats = Number(flags.repeats);
   const mode = flags.mode;
@@ -109,17 +117,58 @@ async function main() {
   const vars = model.trainableVariables();
   let params = 0;
   for (const v of vars.values()) params += v.size;
+  // threads > 1: each batch is split over this thread and worker threads (DataParallel), as
+  // `mae pretrain --threads N` trains; the images then go in as an array, as the trainer's do.
+  const parallel = threads > 1 ? await DataParallel.start(model, { threads }) : null;
+  const device = await deviceInfo(backend);
+  for (const [i, batch] of batches.entries()) {
+    const result = await measure({ model, vars, parallel, batch, mode, warmup, repeats, baseSeed, profile: !flags['no-profile'] });
+    const probe = i === 0 && !flags['no-probe'] ? await matmulProbe() : null;
+    emit({
+      impl: 'maejs',
+      backend,
+      mode,
+      batch,
+      config: model.config,
+      params,
+      threads,
+      warmup,
+      repeats,
+      ...result,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      rssBytes: process.memoryUsage().rss,
+      matmulProbe: probe,
+      device,
+      versions: {
+        node: process.version,
+        tfjsCore: tf.version_core,
+        tfjsBackendWasm: pkgVersion('@tensorflow/tfjs-backend-wasm'),
+        tfjsBackendCpu: pkgVersion('@tensorflow/tfjs-backend-cpu'),
+        tfjsBackendWebgpu: pkgVersion('@tensorflow/tfjs-backend-webgpu'),
+        webgpu: pkgVersion('webgpu'),
+      },
+    });
+  }
+  if (profileBatch !== null) {
+    const warm = batches.includes(profileBatch) ? 0 : 1; // shaders and buffers of this shape exist already
+    const { profile, firstValue } = await measure({ model, vars, parallel, batch: profileBatch, mode, warmup: warm, repeats: 0, baseSeed, profile: true, byKernel: true });
+    emit({ kind: 'kernel-profile', impl: 'maejs', backend, mode, batch: profileBatch, warmup: warm, value: firstValue, profile, device });
+  }
+  await parallel?.close();
+  model.dispose();
+}
+
+/** Warm-up and timed steps of one batch size; with `profile` tf.profile of one more step (`byKernel`: with per-kernel times). */
+async function measure({ model, vars, parallel, batch, mode, warmup, repeats, baseSeed, profile: wantProfile, byKernel = false }) {
   const { imgSize, inChans } = model.config;
   const images = tf.randomNormal([batch, imgSize, imgSize, inChans], 0, 1, 'float32', baseSeed + 1);
   const optimizer = mode === 'train' ? new AdamW(vars, { lr: Number(flags.lr), betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.05 }) : null;
-  // threads > 1: the batch is split over this thread and worker threads (DataParallel), as
-  // `mae pretrain --threads N` trains; the images then go in as an array, as the trainer's do.
-  const parallel = threads > 1 ? await DataParallel.start(model, { threads }) : null;
   const imageArray = parallel ? await images.data() : null;
 
   let stepIndex = 0;
   // One full step; returns the loss (train) or one output value (encoder). The read-back at the
-  // end waits for every kernel (wasm and cpu run synchronously anyway) and costs microseconds.
+  // end waits for every kernel (wasm and cpu run synchronously anyway; on a GPU it waits for the
+  // queue) and costs microseconds.
   async function step() {
     stepIndex += 1;
     if (mode === 'train') {
@@ -161,32 +210,20 @@ async function main() {
   const steadyBytes = tf.memory().numBytes;
 
   // Peak tensor bytes within one step: tf.profile on one extra, untimed step (with worker
-  // threads: this thread's share only).
+  // threads: this thread's share only); with `byKernel` also the time of every kernel.
   let profile = null;
-  if (!flags['no-profile']) {
+  if (wantProfile) {
     const info = await tf.profile(async () => {
       await step();
     });
     profile = { peakBytes: info.peakBytes, newBytes: info.newBytes, newTensors: info.newTensors, kernels: info.kernels.length };
+    if (byKernel) profile.byKernel = kernelSummary(info.kernels);
   }
-  const probe = flags['no-probe'] ? null : await matmulProbe();
-
-  await parallel?.close();
   optimizer?.dispose();
   images.dispose();
-  model.dispose();
 
   const med = times.length ? median(times) : NaN;
-  emit({
-    impl: 'maejs',
-    backend,
-    mode,
-    batch,
-    config: model.config,
-    params,
-    threads,
-    warmup,
-    repeats,
+  return {
     stepMs: times,
     medianMs: med,
     minMs: times.length ? Math.min(...times) : null,
@@ -194,20 +231,57 @@ async function main() {
     imagesPerSec: times.length ? batch / (med / 1000) : null,
     firstValue: first,
     lastValue: last,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    rssBytes: process.memoryUsage().rss,
     tfBytesSteady: steadyBytes,
     tfPeakBytesInStep: profile ? profile.peakBytes : null,
     profile,
     leakedTensorsPerRun: leakedTensors,
-    matmulProbe: probe,
-    versions: {
-      node: process.version,
-      tfjsCore: tf.version_core,
-      tfjsBackendWasm: pkgVersion('@tensorflow/tfjs-backend-wasm'),
-      tfjsBackendCpu: pkgVersion('@tensorflow/tfjs-backend-cpu'),
-    },
-  });
+  };
+}
+
+/**
+ * Kernels of one profiled step grouped by name: calls and summed time, most time first. Times
+ * come from the backend's timer (kernel timestamps on webgpu when the device has
+ * 'timestamp-query'; wall time of each synchronous kernel on cpu and wasm); where the backend
+ * gives none, `timing` says why and only the counts are meaningful.
+ */
+function kernelSummary(kernels) {
+  const byName = new Map();
+  let timed = 0;
+  let totalMs = 0;
+  let untimed = null;
+  for (const k of kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : null;
+    if (ms === null) untimed ??= k.kernelTimeMs?.error ?? 'the backend reported no kernel time';
+    const row = byName.get(k.name) ?? { name: k.name, count: 0, totalMs: 0 };
+    row.count += 1;
+    if (ms !== null) {
+      row.totalMs += ms;
+      totalMs += ms;
+      timed += 1;
+    }
+    byName.set(k.name, row);
+  }
+  const rows = [...byName.values()].sort((a, b) => b.totalMs - a.totalMs || b.count - a.count);
+  return { kernelCalls: kernels.length, timedCalls: timed, totalKernelMs: totalMs, timing: timed === kernels.length ? 'per kernel' : `${timed} of ${kernels.length} calls timed: ${untimed}`, kernels: rows };
+}
+
+/** The GPU behind the webgpu backend: adapter name, vendor, architecture, features and limits. */
+async function deviceInfo(backend) {
+  if (backend !== 'webgpu') return null;
+  const adapter = await globalThis.navigator?.gpu?.requestAdapter({ powerPreference: 'high-performance' });
+  const plain = (o) => {
+    const out = {};
+    for (const k in o ?? {}) if (typeof o[k] !== 'function') out[k] = o[k];
+    return out;
+  };
+  const b = tf.backend();
+  return {
+    adapter: plain(adapter?.info),
+    adapterFeatures: adapter ? [...adapter.features].sort() : [],
+    adapterLimits: plain(adapter?.limits),
+    deviceLimits: plain(b.device?.limits),
+    timestampQuery: b.supportTimestampQuery ?? null,
+  };
 }
 
 main().catch((error) => {

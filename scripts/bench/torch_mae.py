@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch reference for `npm run bench`: times one MAE training step (forward, backward,
-AdamW step) or encoder-only inference on CPU and prints one JSON line prefixed `BENCH_JSON `.
+AdamW step) or encoder-only inference on CPU (or CUDA with --device cuda) and prints one JSON
+line prefixed `BENCH_JSON ` per batch size (--batch 64 or --batch 64,256,1024).
 
 A from-scratch PyTorch MAE with the same structure and sizes as maejs (and the official
 MaskedAutoencoderViT): Conv2d patch embedding (kernel = stride = p), fixed 2-D sin-cos position
@@ -14,6 +15,11 @@ Run it with Debian's python3-torch and the pthread OpenBLAS:
     --config '{"imgSize":28,"patchSize":4,"inChans":1,"embedDim":128,"depth":6,"numHeads":4,
                "decoderEmbedDim":64,"decoderDepth":2,"decoderNumHeads":4}' --batch 128
 (scripts/bench/run.mjs sets the environment itself.)
+
+With --device cuda (the GPU kit, scripts/bench/gpu-kit) the model, images, masking noise and
+AdamW state live on the GPU, every timed step starts and ends with torch.cuda.synchronize(), and
+the JSON adds the GPU name and the torch / CUDA / cuDNN versions. Eager fp32: no autocast, no
+torch.compile, TF32 off in matmuls and cuDNN convolutions, so both sides compute in fp32.
 
 Config keys are maejs's MaeConfig names (camelCase). Only the standard library and torch are used.
 """
@@ -181,12 +187,12 @@ class TorchMae(nn.Module):
         x = self.embed(imgs)
         n, L, D = x.shape
         keep = int(L * (1 - mask_ratio))
-        noise = torch.rand(n, L)
+        noise = torch.rand(n, L, device=x.device)
         order = torch.argsort(noise, dim=1)        # ascending: the smallest noise is kept
         restore = torch.argsort(order, dim=1)
         kept = order[:, :keep]
         x = torch.gather(x, 1, kept.unsqueeze(-1).expand(-1, -1, D))
-        mask = torch.ones(n, L)
+        mask = torch.ones(n, L, device=x.device)
         mask[:, :keep] = 0
         mask = torch.gather(mask, 1, restore)
         return self.run_encoder_blocks(x), mask, restore
@@ -267,27 +273,62 @@ def set_openblas_threads(info, threads):
         info["openblas"]["threads"] = lib.openblas_get_num_threads()
 
 
-def matmul_probe(n=512, reps=5):
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_probe(device, n=512, reps=5):
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     for _ in range(2):
         a @ b
     times = []
     for _ in range(reps):
+        synchronize(device)
         t0 = time.perf_counter()
         a @ b
+        synchronize(device)
         times.append(time.perf_counter() - t0)
     return {"n": n, "gflops": 2 * n ** 3 / statistics.median(times) / 1e9}
+
+
+def device_report(device):
+    """GPU name, memory and the torch / CUDA / cuDNN versions (None on CPU)."""
+    if device.type != "cuda":
+        return None
+    props = torch.cuda.get_device_properties(device)
+    return {
+        "name": torch.cuda.get_device_name(device),
+        "capability": "%d.%d" % (props.major, props.minor),
+        "memoryBytes": props.total_memory,
+        "multiProcessors": props.multi_processor_count,
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version(),
+        "tf32Matmul": torch.backends.cuda.matmul.allow_tf32,
+        "tf32Cudnn": torch.backends.cudnn.allow_tf32,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # Main
 
 
+def batch_list(text):
+    try:
+        batches = [int(b) for b in text.split(",")]
+    except ValueError:
+        batches = []
+    if not batches or any(b < 1 for b in batches):
+        raise argparse.ArgumentTypeError("expected a positive integer or a comma-separated list of them, got %r" % text)
+    return batches
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", required=True, help="MaeConfig JSON (maejs names)")
-    ap.add_argument("--batch", type=int, required=True)
+    ap.add_argument("--batch", type=batch_list, required=True, help="batch size, or a list: 64,256,1024")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--mode", choices=["train", "encoder"], default="train")
@@ -298,6 +339,18 @@ def main():
 
     cfg = dict(DEFAULTS)
     cfg.update(json.loads(args.config))
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        ap.error("--device: expected cpu or cuda[:N], got %s" % args.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            ap.error("--device %s: torch %s has no usable CUDA device here (torch.version.cuda %s)" % (args.device, torch.__version__, torch.version.cuda))
+        # fp32 throughout, as maejs computes: no TF32 in matmuls (torch's default) nor in cuDNN convolutions
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -308,9 +361,43 @@ def main():
     blas = blas_report()
     set_openblas_threads(blas, args.threads)
 
-    model = TorchMae(cfg)
+    model = TorchMae(cfg).to(device)
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    imgs = torch.randn(args.batch, cfg["inChans"], cfg["imgSize"], cfg["imgSize"])
+    gpu = device_report(device)
+    blas.pop("_lib", None)
+    for i, batch in enumerate(args.batch):
+        result = measure(model, cfg, device, batch, args)
+        probe = matmul_probe(device) if i == 0 and not args.no_probe else None
+        result.update({
+            "impl": "torch",
+            "backend": "torch-cuda" if device.type == "cuda" else "torch-cpu-%dt" % args.threads,
+            "device": str(device),
+            "mode": args.mode,
+            "batch": batch,
+            "config": cfg,
+            "params": n_params,
+            "threads": args.threads,
+            "torchThreads": torch.get_num_threads(),
+            "warmup": args.warmup,
+            "repeats": args.repeats,
+            "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "matmulProbe": probe,
+            "gpu": gpu,
+            "versions": {
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+                "cuda": torch.version.cuda,
+                "blas": blas,
+            },
+        })
+        print("BENCH_JSON " + json.dumps(result), flush=True)
+
+
+def measure(model, cfg, device, batch, args):
+    """Warm-up and timed steps at one batch size; a fresh AdamW for each batch size."""
+    imgs = torch.randn(batch, cfg["inChans"], cfg["imgSize"], cfg["imgSize"], device=device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
 
     if args.mode == "train":
         model.train()
@@ -331,49 +418,32 @@ def main():
             return float(out[0, 0, 0])
 
     first = None
-    for i in range(args.warmup):
+    for _ in range(args.warmup):
         v = step()
         if first is None:
             first = v
     times = []
     value = None
     for _ in range(args.repeats):
+        synchronize(device)
         t0 = time.perf_counter()
         value = step()
+        synchronize(device)
         times.append((time.perf_counter() - t0) * 1000.0)
         if first is None:
             first = value
 
-    probe = None if args.no_probe else matmul_probe()
-    blas.pop("_lib", None)
     med = statistics.median(times) if times else float("nan")
-    result = {
-        "impl": "torch",
-        "backend": f"torch-cpu-{args.threads}t",
-        "mode": args.mode,
-        "batch": args.batch,
-        "config": cfg,
-        "params": n_params,
-        "threads": args.threads,
-        "torchThreads": torch.get_num_threads(),
-        "warmup": args.warmup,
-        "repeats": args.repeats,
+    return {
         "stepMs": times,
         "medianMs": med,
         "minMs": min(times) if times else None,
         "maxMs": max(times) if times else None,
-        "imagesPerSec": args.batch / (med / 1000.0) if times else None,
+        "imagesPerSec": batch / (med / 1000.0) if times else None,
         "firstValue": first,
         "lastValue": value,
-        "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "matmulProbe": probe,
-        "versions": {
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "blas": blas,
-        },
+        "gpuPeakBytes": torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None,
     }
-    print("BENCH_JSON " + json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
