@@ -124,6 +124,23 @@ function failedChecks(report) {
   return report.checks.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.error}`);
 }
 
+/** Asserts that a kit report ran on `backend`, has the 6 golden rows at the backend's tolerance, and passed every check without leaking; returns a one-line note. */
+function assertKitPassed(report, backend) {
+  const gpu = backend === 'webgl' || backend === 'webgpu';
+  assert(report.backend === backend, `ran on ${report.backend}`);
+  const golden = report.checks.filter((c) => c.group === 'model');
+  assert(golden.length === 6, `expected 6 golden model rows, got ${golden.length}: ${golden.map((c) => `${c.name} ${c.error ?? ''}`).join('; ')}`);
+  const loss = golden.find((c) => c.name.includes('loss'));
+  assert(loss.tolerance.rtol === (gpu ? 1e-3 : 1e-5), `loss tolerance ${loss.tolerance.rtol}`);
+  const failed = failedChecks(report);
+  assert(failed.length === 0, `failed checks:\n  ${failed.join('\n  ')}`);
+  assert(report.leakedTensors === 0, `leaked ${report.leakedTensors} tensors`);
+  return `${report.counts.pass} checks passed in ${report.seconds.toFixed(1)} s; golden loss rel err ${loss.maxRelError.toExponential(2)}`;
+}
+
+/** What summary.json keeps of a kit report. */
+const reportSummary = (report) => ({ passed: report.passed, counts: report.counts, seconds: report.seconds, leakedTensors: report.leakedTensors, checks: report.checks.map(({ name, status, maxAbsError, maxRelError, error }) => ({ name, status, maxAbsError, maxRelError, error })) });
+
 /** Whether a canvas holds a picture (not blank): number of distinct gray levels. */
 const canvasLevels = (page, id) =>
   page.evaluate((canvasId) => {
@@ -213,16 +230,8 @@ try {
   for (const backend of ['webgl', 'wasm', 'cpu']) {
     await test(`conformance kit on ${backend} in the browser, golden tiny-gray forward + gradients (${backend === 'webgl' ? '1e-3' : '1e-5'})`, async () => {
       const report = await conformance(page, backend);
-      summary.conformance[`${backend} (browser)`] = { passed: report.passed, counts: report.counts, seconds: report.seconds, leakedTensors: report.leakedTensors, checks: report.checks.map(({ name, status, maxAbsError, maxRelError, error }) => ({ name, status, maxAbsError, maxRelError, error })) };
-      assert(report.backend === backend, `ran on ${report.backend}`);
-      const golden = report.checks.filter((c) => c.group === 'model');
-      assert(golden.length === 6, `expected 6 golden model rows, got ${golden.length}: ${golden.map((c) => `${c.name} ${c.error ?? ''}`).join('; ')}`);
-      const loss = golden.find((c) => c.name.includes('loss'));
-      assert(loss.tolerance.rtol === (backend === 'webgl' ? 1e-3 : 1e-5), `loss tolerance ${loss.tolerance.rtol}`);
-      const failed = failedChecks(report);
-      assert(failed.length === 0, `failed checks:\n  ${failed.join('\n  ')}`);
-      assert(report.leakedTensors === 0, `leaked ${report.leakedTensors} tensors`);
-      return `${report.counts.pass} checks passed in ${report.seconds.toFixed(1)} s; golden loss rel err ${loss.maxRelError.toExponential(2)}`;
+      summary.conformance[`${backend} (browser)`] = reportSummary(report);
+      return assertKitPassed(report, backend);
     });
   }
 
@@ -365,23 +374,17 @@ try {
   await page.context().close();
 
   // WebGPU needs its own browser: only with --enable-unsafe-webgpu does Chromium give an adapter
-  // here (SwiftShader's fallback adapter).
-  await test('conformance kit on webgpu (Chromium --enable-unsafe-webgpu; status reported, failures documented, not asserted)', async () => {
+  // here (SwiftShader's fallback adapter). No adapter is a failure, not a skip.
+  await test('conformance kit on webgpu in the browser (Chromium --enable-unsafe-webgpu), golden tiny-gray forward + gradients (1e-3)', async () => {
     const gpuBrowser = await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
     try {
       const gpuPage = await openPage(gpuBrowser, base, '?backend=cpu');
       const info = await gpuPage.evaluate(() => window.maejsApp.backendInfo());
-      if (!info.webgpuAvailable) return { skip: 'navigator.gpu.requestAdapter() returned no adapter' };
-      let report;
-      try {
-        report = await conformance(gpuPage, 'webgpu');
-      } catch (error) {
-        summary.conformance['webgpu (browser)'] = { passed: false, error: String(error) };
-        return `webgpu did not start: ${error.message}`;
-      }
-      summary.conformance['webgpu (browser)'] = { adapter: (await gpuPage.evaluate(() => window.maejsApp.backendInfo())).renderer, passed: report.passed, counts: report.counts, seconds: report.seconds, checks: report.checks.map(({ name, status, maxAbsError, maxRelError, error }) => ({ name, status, maxAbsError, maxRelError, error })) };
-      assert(report.backend === 'webgpu', `ran on ${report.backend}`);
-      return `${report.counts.pass} passed, ${report.counts.fail} failed${report.counts.fail ? `: ${report.checks.filter((c) => c.status === 'fail').map((c) => c.name).join('; ')}` : ''}`;
+      assert(info.webgpuAvailable, 'navigator.gpu.requestAdapter() returned no adapter in Chromium started with --enable-unsafe-webgpu');
+      const report = await conformance(gpuPage, 'webgpu');
+      const adapter = (await gpuPage.evaluate(() => window.maejsApp.backendInfo())).renderer;
+      summary.conformance['webgpu (browser)'] = { adapter, ...reportSummary(report) };
+      return `${assertKitPassed(report, 'webgpu')}; adapter ${adapter}`;
     } finally {
       await gpuBrowser.close();
     }
