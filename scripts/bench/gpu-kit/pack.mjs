@@ -3,7 +3,7 @@
 // maejs on WebGPU against PyTorch CUDA on an NVIDIA Linux machine that has python3 with torch but
 // no Node and no registry. See scripts/bench/README.md.
 //
-//   node scripts/bench/gpu-kit/pack.mjs [--out dist/gpu-kit] [--xz-level 1]
+//   node scripts/bench/gpu-kit/pack.mjs [--out dist/gpu-kit] [--xz-level 0]
 //
 // The kit (maejs-gpu-kit/):
 //   run.sh, README.txt, manifest.json       the entry, how to run it, what is inside
@@ -16,7 +16,7 @@
 // Needs `npm run build` first. The compressed Node and the .deb files are cached in
 // node_modules/.cache/maejs-gpu-kit, so a second pack takes seconds.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,7 +36,7 @@ const TYPES_ONLY = (name) => name.startsWith('@types/') || name === '@webgpu/typ
 const { values: flags } = parseArgs({
   options: {
     out: { type: 'string', default: join(ROOT, 'dist', 'gpu-kit') },
-    'xz-level': { type: 'string', default: '1' },
+    'xz-level': { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -130,14 +130,22 @@ async function compressedNode() {
   mkdirSync(CACHE, { recursive: true });
   log(`compressing ${node} (${(stat.size / 2 ** 20).toFixed(0)} MiB) with xz -${xzLevel} (cached for later packs) ...`);
   const part = `${cached}.part`;
-  await new Promise((done, fail) => {
-    const xz = spawn('xz', ['-T0', `-${xzLevel}`, '-c', node], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    xz.stdout.pipe(createWriteStream(part));
-    xz.stderr.on('data', (d) => (err += d));
-    xz.on('error', (e) => fail(new Error(`xz could not run (Debian: apt-get install xz-utils): ${e.message}`)));
-    xz.on('close', (code) => (code === 0 ? done() : fail(new Error(`xz failed (exit ${code}): ${err.trim()}`))));
-  });
+  const compress = (command, args) =>
+    new Promise((done, fail) => {
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stdout.pipe(createWriteStream(part));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('error', (e) => fail(Object.assign(new Error(`${command} could not run: ${e.message}`), { code: e.code })));
+      child.on('close', (code) => (code === 0 ? done() : fail(new Error(`${command} failed (exit ${code}): ${err.trim()}`))));
+    });
+  try {
+    await compress('xz', ['-T0', `-${xzLevel}`, '-c', node]);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+    log('no xz here: compressing with python3 (lzma) instead');
+    await compress('python3', ['-c', 'import lzma, shutil, sys; o = lzma.open(sys.stdout.buffer, "wb", preset=int(sys.argv[2])); shutil.copyfileobj(open(sys.argv[1], "rb"), o); o.close()', node, String(xzLevel)]);
+  }
   renameSync(part, cached);
   return cached;
 }

@@ -56,7 +56,7 @@ if [ ! -x "$NODE" ]; then
   if command -v xz >/dev/null 2>&1; then
     xz -dc "$KIT/node/node.xz" > "$NODE.part" || fail "xz could not unpack $KIT/node/node.xz"
   elif command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$KIT/node/node.xz" "$NODE.part" || fail "python3 (lzma) could not unpack $KIT/node/node.xz"
+    python3 -c 'import lzma, shutil, sys; o = open(sys.argv[2], "wb"); shutil.copyfileobj(lzma.open(sys.argv[1]), o); o.close()' "$KIT/node/node.xz" "$NODE.part" || fail "python3 (lzma) could not unpack $KIT/node/node.xz"
   else
     fail "neither xz nor python3 is here to unpack node/node.xz"
   fi
@@ -66,13 +66,26 @@ NODE_VERSION="$("$NODE" --version 2>&1)" || fail "the kit's Node does not run he
 log "node $NODE_VERSION"
 
 # 2. Vulkan loader: the system's, else the kit's debs
-has_system_vulkan() { ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; }
+LDCONFIG="$(command -v ldconfig || true)"
+for candidate in /sbin/ldconfig /usr/sbin/ldconfig; do [ -z "$LDCONFIG" ] && [ -x "$candidate" ] && LDCONFIG="$candidate"; done
+find_library() { # soname: prints its path (the linker cache, else the usual folders)
+  local path=""
+  [ -n "$LDCONFIG" ] && path="$("$LDCONFIG" -p 2>/dev/null | awk -v lib="$1" '$1 == lib {print $NF; exit}')"
+  if [ -z "$path" ]; then
+    for dir in /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64 /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib; do
+      [ -e "$dir/$1" ] && path="$dir/$1" && break
+    done
+  fi
+  printf '%s' "$path"
+}
+
 extract_deb() { # deb dest
   if command -v dpkg >/dev/null 2>&1; then dpkg -x "$1" "$2"; return; fi
   python3 "$KIT/tools/deb_extract.py" "$1" "$2"
 }
-if [ "$KIT_VULKAN" = 0 ] && has_system_vulkan; then
-  export KIT_VULKAN_LOADER="system ($(ldconfig -p | awk '/libvulkan\.so\.1 / {print $NF; exit}'))"
+SYSTEM_VULKAN="$(find_library libvulkan.so.1)"
+if [ "$KIT_VULKAN" = 0 ] && [ -n "$SYSTEM_VULKAN" ]; then
+  export KIT_VULKAN_LOADER="system ($SYSTEM_VULKAN)"
 else
   ROOT="$WORK/vulkan-root"
   if [ ! -d "$ROOT" ]; then
@@ -85,16 +98,6 @@ fi
 log "Vulkan loader: $KIT_VULKAN_LOADER"
 
 # 3. Vulkan driver (ICD)
-find_library() { # soname: prints its path
-  local path
-  path="$(ldconfig -p 2>/dev/null | awk -v lib="$1" '$1 == lib {print $NF; exit}')"
-  if [ -z "$path" ]; then
-    for dir in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib; do
-      [ -e "$dir/$1" ] && path="$dir/$1" && break
-    done
-  fi
-  printf '%s' "$path"
-}
 choose_icd() {
   if [ -n "$ICD_OVERRIDE" ]; then KIT_ICD="$ICD_OVERRIDE"; KIT_ICD_SOURCE="--icd"; return; fi
   if [ "$SMOKE" = 1 ]; then KIT_ICD=/usr/lib/chromium/vk_swiftshader_icd.json; KIT_ICD_SOURCE="smoke run: SwiftShader (software) from Debian's chromium"; return; fi
