@@ -2,11 +2,14 @@
 // The conformance kit in Node, on cpu and wasm (or the backends named on the command line),
 // with the golden tiny-gray model check that the page runs too (src/golden-check.js).
 //
-//   node examples/browser/scripts/conformance-node.mjs [cpu] [wasm] [tensorflow]
+//   node examples/browser/scripts/conformance-node.mjs [cpu] [wasm] [webgpu] [tensorflow]
+//
+// webgpu runs on Dawn (npm package webgpu) and needs a Vulkan driver on Linux; without a GPU:
+// VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader, Debian's chromium).
 //
 // Uses the built packages (npm run build first). Golden cases: ../shared/golden beside the
 // repository, or MAEJS_GOLDEN. Writes examples/browser/test-results/conformance-<backend>-node.{txt,json}.
-// Exit code 1 if a check failed.
+// Exit code 1 if a check failed or a backend could not start.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,7 +28,8 @@ for (const backend of process.argv.slice(2).length ? process.argv.slice(2) : ['c
   try {
     await initBackend(backend);
   } catch (error) {
-    console.log(`backend ${backend}: skipped — ${error.message}`);
+    console.log(`backend ${backend}: FAIL — it did not start: ${error.message}`);
+    failed = true;
     continue;
   }
   const report = await runConformance({ golden: tinyGrayGoldenCheck(golden) });
