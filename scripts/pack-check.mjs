@@ -65,7 +65,12 @@ console.log('maejs wasm kernels registered; a DataParallel step with a worker th
   console.log(run('node', ['check.mjs'], app).trim());
   writeFileSync(join(app, 'check.cjs'), "const { resolveConfig } = require('@maejs/mae');\nconsole.log('CommonJS require OK, embedDim', resolveConfig({ imgSize: 8, patchSize: 4, embedDim: 16, depth: 1, numHeads: 2, decoderEmbedDim: 8, decoderDepth: 1, decoderNumHeads: 2 }).embedDim);\n");
   console.log(run('node', ['check.cjs'], app).trim());
-  console.log(run('npx', ['--no-install', 'mae', 'backends'], app).trim());
+  const backends = run('npx', ['--no-install', 'mae', 'backends'], app).trim();
+  console.log(backends);
+  // The optional peer `webgpu` (Dawn) is not installed here: webgpu must say what to install.
+  if (!/^no\s+webgpu\s+in Node it needs the npm package webgpu \(Dawn, WebGPU for Node\), which is not installed: npm install webgpu@\d/m.test(backends)) {
+    throw new Error('mae backends, without the npm package webgpu installed, does not name it and its install command');
+  }
   console.log(`pack-check: ${tarballs.length} packages packed, installed and imported in an empty project`);
 } finally {
   rmSync(work, { recursive: true, force: true });
