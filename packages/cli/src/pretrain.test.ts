@@ -64,6 +64,17 @@ describe('mae pretrain', () => {
     expect(r.err).toMatch(/was made with other settings[\s\S]*model\.embedDim: checkpoint 16, this run 32[\s\S]*batchSize: checkpoint 16, this run 32/);
   });
 
+  it('--threads auto trains on one thread on a GPU backend (webgpu: Dawn in Node)', async () => {
+    const out = join(dir, 'gpu');
+    const onWebgpu = [...SMALL.slice(0, SMALL.indexOf('--backend')), '--backend', 'webgpu', '--figure-images', '0', '--batch-size', '4'];
+    const r = await mae('pretrain', ...onWebgpu, '--epochs', '1', '--max-steps', '1', '--out', out);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/one thread: 'webgpu' is a GPU backend \(--threads auto means 1 there\)/);
+    expect(r.out).not.toMatch(/data-parallel over/);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ backend: 'webgpu', run: { threads: 'auto' } });
+    expect(losses(out)).toHaveLength(1);
+  });
+
   it('names unknown flags, bad values and bad config files', async () => {
     expect((await mae('pretrain', '--epoch', '3')).err).toMatch(/unknown flag --epoch; expected one of .*--epochs/);
     expect((await mae('pretrain', '--epochs', '0')).err).toMatch(/PretrainConfig\.epochs is 0: expected a positive integer/);
