@@ -20,6 +20,18 @@ describe('Dawn options', () => {
     expect(resolveDawnOptions({}, {})).toEqual([]);
   });
 
+  it('refuses Dawn options in a browser, which brings its own navigator.gpu', async () => {
+    const g = globalThis as { window?: unknown };
+    g.window = {}; // detectEnvironment() says 'browser' where a window exists
+    try {
+      await expect(initBackend('cpu', { webgpu: { dawnOptions: ['backend=vulkan'] } })).rejects.toThrow(
+        'initBackend: options.webgpu.dawnOptions [backend=vulkan] apply only in Node (Dawn, the npm package webgpu); a browser provides navigator.gpu itself',
+      );
+    } finally {
+      delete g.window;
+    }
+  });
+
   it('names a bad dawnOptions value and what was expected', () => {
     expect(() => resolveDawnOptions({ dawnOptions: 'backend=vulkan' as unknown as string[] }, {})).toThrow(`initBackend: options.webgpu.dawnOptions must be an array of 'key=value' strings, got "backend=vulkan"`);
     expect(() => resolveDawnOptions({ dawnOptions: ['backend=vulkan', 'vulkan'] }, {})).toThrow(`initBackend: options.webgpu.dawnOptions[1] is "vulkan": expected 'key=value', e.g. 'backend=vulkan'`);
