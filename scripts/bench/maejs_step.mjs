@@ -8,6 +8,8 @@
 //                "decoderEmbedDim":64,"decoderDepth":2,"decoderNumHeads":4}'
 //
 // `--batch 64,256,1024` measures each batch size in turn with the same model, one line each.
+// `--emit-device` first prints the device (webgpu: adapter, features, limits) as a line
+// `BENCH_JSON {"kind":"device",...}`, so it is known even if a measurement never ends.
 // `--kernel-profile B` then profiles one more step at batch B (after every timed batch, so a
 // failing profile loses no timing) and prints its kernels, grouped by name with their times, as a
 // last line `BENCH_JSON {"kind":"kernel-profile",...}`.
@@ -36,6 +38,7 @@ const { values: flags } = parseArgs({
     'no-profile': { type: 'boolean', default: false },
     'no-probe': { type: 'boolean', default: false },
     'kernel-profile': { type: 'string' },
+    'emit-device': { type: 'boolean', default: false },
     'list-backends': { type: 'boolean', default: false },
   },
 });
@@ -121,6 +124,7 @@ async function main() {
   // `mae pretrain --threads N` trains; the images then go in as an array, as the trainer's do.
   const parallel = threads > 1 ? await DataParallel.start(model, { threads }) : null;
   const device = await deviceInfo(backend);
+  if (flags['emit-device']) emit({ kind: 'device', impl: 'maejs', backend, device, versions: { node: process.version, tfjsCore: tf.version_core, tfjsBackendWebgpu: pkgVersion('@tensorflow/tfjs-backend-webgpu'), webgpu: pkgVersion('webgpu') } });
   for (const [i, batch] of batches.entries()) {
     const result = await measure({ model, vars, parallel, batch, mode, warmup, repeats, baseSeed, profile: !flags['no-profile'] });
     const probe = i === 0 && !flags['no-probe'] ? await matmulProbe() : null;
@@ -284,7 +288,11 @@ async function deviceInfo(backend) {
   };
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack ?? error}\n`);
-  process.exitCode = 1;
-});
+// Exits as soon as the results are out (stdout to a pipe is synchronous on Linux): a GPU runtime
+// (Dawn) may keep threads alive that would hold the process open.
+main()
+  .catch((error) => {
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => process.exit());

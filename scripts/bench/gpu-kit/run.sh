@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ "$SMOKE" = 1 ] && KIT_VULKAN=1 && [ "$BUDGET" = 420 ] && BUDGET=90
+[ "$SMOKE" = 1 ] && KIT_VULKAN=1 && [ "$BUDGET" = 420 ] && BUDGET=120
 
 # A JSON file even when the runner cannot start, so the failure is on record.
 fail() {

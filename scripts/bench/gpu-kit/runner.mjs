@@ -47,7 +47,7 @@ const integer = (name, fallback, min) => {
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer >= ${min}, got ${raw}`);
   return value;
 };
-const budgetS = integer('budget-s', smoke ? 90 : 420, 10);
+const budgetS = integer('budget-s', smoke ? 120 : 420, 10);
 const warmup = integer('warmup', smoke ? 0 : 2, 0);
 const repeats = integer('repeats', smoke ? 1 : 5, 1);
 const torchDevice = flags['torch-device'] ?? (smoke ? 'cpu' : 'cuda');
@@ -68,6 +68,8 @@ const PLAN = {
   C: { batches: [PRESETS.C.batch], limitS: 120, smoke: { ...TINY, imgSize: 32 }, smokeBatches: [1] },
 };
 const TORCH_LIMIT_S = 90;
+/** CPU implementations of Vulkan / WebGPU. */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe/i;
 
 function caseOf(name) {
   const preset = PRESETS[name];
@@ -241,7 +243,7 @@ const MAEJS_STEP = join(HERE, '..', 'maejs_step.mjs');
 const TORCH_STEP = join(HERE, '..', 'torch_mae.py');
 
 function maejsArgs(c, batches, extra = []) {
-  return [MAEJS_STEP, '--backend', 'webgpu', '--config', JSON.stringify(c.config), '--batch', batches.join(','), '--mode', c.mode, '--warmup', String(warmup), '--repeats', String(repeats), '--no-profile', ...extra];
+  return [MAEJS_STEP, '--backend', 'webgpu', '--config', JSON.stringify(c.config), '--batch', batches.join(','), '--mode', c.mode, '--warmup', String(warmup), '--repeats', String(repeats), '--no-profile', '--emit-device', ...extra];
 }
 
 async function maejsCase(c) {
@@ -257,7 +259,14 @@ async function maejsCase(c) {
       report.webgpu = { available: false, reason: line.unavailable };
       return;
     }
-    if (line.device && report.webgpu.available !== true) report.webgpu = { available: true, ...line.device, versions: line.versions };
+    if (line.device && report.webgpu.available !== true) {
+      const a = line.device.adapter ?? {};
+      const software = a.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+      report.webgpu = { available: true, software, ...line.device, versions: line.versions };
+      log(`webgpu adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')}${software ? ' (a software adapter)' : ''}`);
+      if (software && !smoke) log('warning: this is a software adapter, not a GPU: its numbers say nothing about GPUs (see vulkan in the JSON for the driver chosen)');
+    }
+    if (line.kind === 'device') return writeReport();
     if (line.kind === 'kernel-profile') report.kernelProfile = { status: 'ok', preset: c.name, batch: line.batch, timestampQuery: line.device?.timestampQuery ?? null, ...line.profile.byKernel, peakBytes: line.profile.peakBytes };
     else record(c, line);
     writeReport();
@@ -275,6 +284,8 @@ async function torchCase(c) {
   const args = [TORCH_STEP, '--device', torchDevice, '--threads', String(torchDevice === 'cpu' ? 1 : Math.min(os.cpus().length, 16)), '--config', JSON.stringify(c.config), '--batch', c.batches.join(','), '--mode', c.mode, '--warmup', String(warmup), '--repeats', String(repeats)];
   if (c.name !== 'A' || smoke) args.push('--no-probe');
   const result = await stage(`torch ${torchDevice} ${c.name} (batch ${c.batches.join(', ')})`, TORCH_LIMIT_S, flags.python, args, (line) => {
+    if (line.gpu) report.torch.gpuDetails ??= line.gpu;
+    report.torch.blas ??= line.versions?.blas ?? null;
     record(c, line);
     writeReport();
   });

@@ -19,7 +19,7 @@ const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 const log = (msg) => process.stdout.write(`[gpu-kit smoke] ${msg}\n`);
 
 function run(command, args, options = {}) {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 150_000, ...options });
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 240_000, ...options });
   if (r.error) throw new Error(`${command} could not run: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}:\n${r.stderr.slice(-3000)}`);
   return r;
@@ -61,6 +61,7 @@ try {
   assert.equal(r.vulkan.icd, SWIFTSHADER);
   assert.equal(r.webgpu.available, true);
   assert.equal(r.webgpu.adapter.architecture, 'swiftshader');
+  assert.equal(r.webgpu.software, true, 'SwiftShader is reported as a software adapter');
   assert.ok(r.webgpu.adapterLimits.maxBufferSize > 0 && r.webgpu.adapterLimits.maxStorageBufferBindingSize > 0, 'adapter limits');
   assert.deepEqual(r.results.map((x) => `${x.preset}${x.batch}`), ['A2', 'B2', 'B3', 'C1']);
   for (const x of r.results) {
