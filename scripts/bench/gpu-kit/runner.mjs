@@ -183,6 +183,19 @@ function markMissing(c, side, status, reason) {
 // Child processes, one at a time, each bounded by its limit and by the budget
 
 const NOISE = /XDG_RUNTIME_DIR|^\s*$/;
+let current = null; // the child process running now
+
+// Stopped from outside (run.sh's timeout, Ctrl-C): stop the child, keep what was measured.
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => {
+    current?.kill('SIGKILL');
+    report.status = 'partial';
+    report.stoppedBy = `${signal} after ${((Date.now() - (deadline - budgetS * 1000)) / 1000).toFixed(0)} s`;
+    report.finishedAt = new Date().toISOString();
+    writeReport();
+    process.exit(124);
+  });
+}
 
 function runChild(command, args, { limitS, onJson }) {
   const timeoutMs = Math.min(limitS * 1000, deadline - Date.now() - 2000);
@@ -190,6 +203,7 @@ function runChild(command, args, { limitS, onJson }) {
   return new Promise((done) => {
     const started = Date.now();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    current = child;
     let pending = '';
     let stderr = '';
     let timedOut = false;
@@ -220,6 +234,7 @@ function runChild(command, args, { limitS, onJson }) {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      current = null;
       const seconds = (Date.now() - started) / 1000;
       const tail = stderr.split('\n').filter((l) => !NOISE.test(l)).slice(-4).join(' | ').slice(0, 800);
       if (timedOut) done({ status: 'timeout', reason: `stopped after ${(timeoutMs / 1000).toFixed(0)} s${tail ? `: ${tail}` : ''}`, seconds });
