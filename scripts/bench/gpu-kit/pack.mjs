@@ -179,7 +179,7 @@ function gitState() {
 const README = `maejs GPU benchmark kit
 =======================
 
-  ./run.sh                 benchmark on this machine's NVIDIA GPU (under 8 minutes on an H200)
+  ./run.sh                 benchmark on this machine's NVIDIA GPU (it stops within 8 minutes)
   ./run.sh --smoke         tiny models on a software GPU (SwiftShader), PyTorch on the CPU
   ./run.sh --out FILE      where the JSON goes (default: ./maejs-gpu-bench.json)
   ./run.sh --help          all options
