@@ -24,7 +24,10 @@ describeEachBackend('countDeviceWork', (backend) => {
 
   it('counts a custom op by its kernels, and removes its wrappers when the work throws', async () => {
     const x = tf.tensor1d([1, 2]);
-    const square = tf.customGrad((v: tf.Tensor) => ({ value: tf.mul(v, v), gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.mul(v, 2)) }));
+    const square = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const v = args[0] as tf.Tensor;
+      return { value: tf.mul(v, v), gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.mul(v, 2)) };
+    });
     const { counts } = await countDeviceWork(() => tf.tidy(() => void square(x)));
     expect(counts.kernels).toBe(1);
     const backendObject = tf.backend() as unknown as Record<string, unknown>;
