@@ -52,7 +52,6 @@ describe('WebGPU adapters', () => {
   });
 
   it('the jest harness and the library name the same SwiftShader driver', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     expect(require('../../../testing/webgpu-setup.cjs').SWIFTSHADER_ICD).toBe(SWIFTSHADER_ICD);
   });
 });
