@@ -9,6 +9,7 @@ export { BackendUnavailableError } from './errors.js';
 
 /** Backends maejs can run on. `tensorflow` is tfjs-node-gpu or tfjs-node (Node only). */
 export const BACKEND_NAMES = ['tensorflow', 'webgl', 'webgpu', 'wasm', 'cpu'] as const;
+/** The name of a backend maejs can run on: one of {@link BACKEND_NAMES}. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 interface BackendSpec {

@@ -16,6 +16,7 @@ export interface FetchedResponse {
   status: number;
   statusText?: string;
   body?: ReadableStream<Uint8Array> | null;
+  /** The whole body (read when `body` is absent). */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 

@@ -116,6 +116,7 @@ export class LayerwiseAdamW {
     return this.baseLr;
   }
 
+  /** Sets the base learning rate; every layer group gets base x its scale. */
   set lr(value: number) {
     checkNonNegative('LayerwiseAdamW: lr', value);
     this.baseLr = value;

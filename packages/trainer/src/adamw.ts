@@ -103,6 +103,7 @@ export class AdamW {
     return this.currentLr;
   }
 
+  /** Sets the learning rate of the next applyGradients calls (>= 0). */
   set lr(value: number) {
     checkNonNegative('AdamW lr', value);
     this.currentLr = value;
@@ -113,6 +114,7 @@ export class AdamW {
     return [...this.betaPair];
   }
 
+  /** The epsilon added to the denominator of the update. */
   get eps(): number {
     return this.epsilon;
   }
