@@ -88,6 +88,8 @@ describe('batchIterator', () => {
       expect([saved.epoch, saved.batch]).toEqual([Math.floor(stopAfter / 6), stopAfter % 6]);
       const rest = await collect(dataset, { ...options, resume: saved });
       expect(rest).toEqual(full.slice(stopAfter));
+      // Naming the position's own epoch is no contradiction.
+      expect(await collect(dataset, { ...options, epoch: saved.epoch, resume: saved })).toEqual(rest);
     }
   });
 

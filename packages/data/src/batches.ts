@@ -73,7 +73,10 @@ export interface BatchOptions {
   seed?: number;
   /** Shuffle each epoch (default true); false visits 0..n-1 in order. */
   shuffle?: boolean;
-  /** First epoch (default 0). Each epoch's order depends on (seed, epoch) only. */
+  /**
+   * First epoch (default 0). Each epoch's order depends on (seed, epoch) only. With `resume`,
+   * leave it out (the position names its epoch) or give the position's epoch; another is refused.
+   */
   epoch?: number;
   /** Stop before this epoch. Default: one epoch, i.e. first epoch + 1. `Infinity` never stops. */
   endEpoch?: number;
@@ -83,7 +86,10 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** Batches prepared ahead of the consumer (default 2; 0 = on demand). */
   prefetch?: number;
-  /** Continue from a saved {@link BatchPosition} instead of the start of `epoch`. */
+  /**
+   * Continue from a saved {@link BatchPosition}, in whatever epoch it is, instead of starting at
+   * `epoch`: the first batch is the one the position names.
+   */
   resume?: BatchPosition;
 }
 

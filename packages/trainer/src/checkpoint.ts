@@ -23,6 +23,13 @@ export interface CheckpointMeta {
   microStep: number;
   /** Where the data stream continues (opaque to the trainer; @maejs/data's BatchPosition). */
   dataPosition: unknown;
+  /**
+   * Losses a resumed run continues from, so that its events equal an uninterrupted run's: the
+   * last update's loss (null before the first update) and the sum and count of the losses of the
+   * current epoch's updates so far (for its `epoch-end` mean). Optional: without it, a resumed
+   * run averages the epoch over the updates after the resume.
+   */
+  losses?: { last: number | null; epochSum: number; epochCount: number };
   /** The training settings the run was started with (checked on resume). */
   training: Record<string, unknown>;
   optimizer: { step: number; lr: number; betas: [number, number]; eps: number; weightDecay: number; params: { name: string; group: ParamGroup; step: number; shape: number[] }[] };

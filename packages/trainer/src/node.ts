@@ -14,12 +14,18 @@ export type { DataParallelOptions } from './data-parallel.js';
 
 /**
  * Writes `bytes` to `path` so that a reader sees the old file or the new one, never a part:
- * write a temp file beside it, fsync it, rename over the target, fsync the folder.
+ * write a temp file beside it, fsync it, rename over the target, fsync the folder. Temp files
+ * for `path` that a stopped process left (its write was interrupted) are removed first.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}`);
+  const prefix = `.${basename(path)}.tmp-`;
+  for (const file of readdirSync(dir)) {
+    const writer = file.startsWith(prefix) ? file.slice(prefix.length) : '';
+    if (/^\d+$/.test(writer) && !processRuns(Number(writer))) rmSync(join(dir, file), { force: true });
+  }
+  const temp = join(dir, `${prefix}${process.pid}`);
   const fd = openSync(temp, 'w');
   try {
     let written = 0;
@@ -69,6 +75,42 @@ export function readCheckpoint(path: string): { checkpoint: Checkpoint; path: st
   if (!names.length) throw new CheckpointError(path, `holds no checkpoint-*.safetensors files (looked in ${dir})`);
   const file = join(dir, names[0]);
   return { checkpoint: decodeCheckpoint(readFileSync(file), names[0]), path: file };
+}
+
+/** Whether process `pid` runs on this machine (it may belong to another user). */
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0); // signal 0: an existence check, nothing is sent
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Prepares a run's metrics log (see {@link jsonlMetrics}) for a run resumed after update `step`:
+ * keeps the records up to that update (and the `train-start` of every start up to it), and
+ * drops what a stopped run wrote after its checkpoint (updates that the resumed run does again)
+ * and a last line cut short. Rewrites the file atomically and returns the records kept (none
+ * when the file does not exist).
+ */
+export function resumeMetrics(path: string, step: number): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  const kept: Record<string, unknown>[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      continue; // empty, or cut short by a stopped process
+    }
+    if (typeof record !== 'object' || record === null) continue;
+    const update = record.type === 'train-start' ? record.startStep : record.step;
+    if (typeof update !== 'number' || update <= step) kept.push(record);
+  }
+  writeFileAtomic(path, new TextEncoder().encode(kept.map((r) => JSON.stringify(r) + '\n').join('')));
+  return kept;
 }
 
 /** Appends every training event as one JSON line to `path` (the run's metrics.jsonl). */

@@ -9,6 +9,7 @@ import { MaskedAutoencoder } from '@maejs/mae';
 import { describeEachBackend } from '../../../testing/backends.js';
 import { checkpointName, decodeCheckpoint, lrAt, MemoryCheckpointStore, pretrain, resolvePretrainConfig, TrainingDivergedError, type PretrainConfig, type TrainEvent } from './index.js';
 import { FileCheckpointStore, readCheckpoint } from './node.js';
+import { checkpointDifferences } from './test-utils/same-checkpoint.js';
 
 const MODEL = { imgSize: 8, patchSize: 4, inChans: 1, embedDim: 16, depth: 1, numHeads: 2, decoderEmbedDim: 8, decoderDepth: 1, decoderNumHeads: 2 };
 const TRAIN: Partial<PretrainConfig> = { epochs: 2, batchSize: 4, blr: 0.05, warmupEpochs: 1, seed: 3 };
@@ -55,6 +56,28 @@ describeEachBackend('pretrain', () => {
     const latest = await store.load(checkpointName(5));
     const second = await run({}, { resumeFrom: latest, modelSeed: 99 }); // weights come from the checkpoint
     expect(second.losses).toEqual(whole.losses.slice(5));
+  });
+
+  it('resumes exactly in a later epoch and at an epoch boundary: losses, epoch means, model and optimizer', async () => {
+    const wholeStore = new MemoryCheckpointStore();
+    const whole = await run({ checkpointEvery: 3 }, { store: wholeStore });
+    const final = decodeCheckpoint(await wholeStore.load(checkpointName(12)));
+    const epochEnds = (events: TrainEvent[]) => events.filter((e) => e.type === 'epoch-end');
+    // Update 6 ends epoch 0 (data position: epoch 1, batch 0); update 9 is inside epoch 1.
+    for (const stop of [6, 9]) {
+      const store = new MemoryCheckpointStore();
+      await run({ checkpointEvery: 3, maxSteps: stop }, { store });
+      const saved = decodeCheckpoint(await store.load(checkpointName(stop)));
+      expect(saved.meta.dataPosition).toMatchObject({ epoch: 1, batch: stop - 6 });
+      expect(checkpointDifferences(saved, final).length).toBeGreaterThan(0); // the comparison sees a difference
+      const resumedStore = new MemoryCheckpointStore();
+      const resumed = await run({ checkpointEvery: 3 }, { store: resumedStore, resumeFrom: await store.load(checkpointName(stop)), modelSeed: 99 });
+      expect(resumed.events[0]).toMatchObject({ type: 'train-start', startStep: stop });
+      expect(resumed.losses).toEqual(whole.losses.slice(stop));
+      expect(epochEnds(resumed.events)).toEqual(epochEnds(whole.events).filter((e) => e.step > stop)); // epoch 1's mean is over all its updates
+      expect(resumed.events.at(-1)).toMatchObject({ type: 'train-end', step: 12, lastLoss: whole.losses[11] });
+      expect(checkpointDifferences(decodeCheckpoint(await resumedStore.load(checkpointName(12))), final)).toEqual([]);
+    }
   });
 
   it('resumes exactly with gradient accumulation', async () => {

@@ -203,20 +203,31 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
   const engine = options.engine ?? localGradients(model);
 
   let step = 0;
-  let resumePosition: BatchPosition | undefined;
+  let lastCheckpoint: string | null = null;
+  let lastLoss = NaN;
+  let epochLossSum = 0; // losses of the current epoch's updates so far, for its epoch-end mean
+  let epochLossCount = 0;
+  // A fresh run starts at epoch 0; a resumed one wherever its checkpoint's data position is (any epoch).
+  let start: { epoch: number } | { resume: BatchPosition } = { epoch: 0 };
   if (options.resume) {
+    const { meta } = options.resume;
     checkResumable(options.resume, model, config);
     model.loadStateDict(options.resume.model);
     optimizer.setState(options.resume.optimizer);
-    step = options.resume.meta.step;
-    resumePosition = options.resume.meta.dataPosition as BatchPosition;
+    step = meta.step;
+    lastCheckpoint = checkpointName(step);
+    start = { resume: meta.dataPosition as BatchPosition };
+    if (meta.losses) {
+      lastLoss = meta.losses.last ?? NaN;
+      epochLossSum = meta.losses.epochSum;
+      epochLossCount = meta.losses.epochCount;
+    }
   }
-  const batches = batchIterator(dataset, { batchSize: config.batchSize, seed: config.seed, epoch: 0, endEpoch: config.epochs, augment, dropLast: true, prefetch: 2, resume: resumePosition });
+  const batches = batchIterator(dataset, { batchSize: config.batchSize, seed: config.seed, endEpoch: config.epochs, augment, dropLast: true, prefetch: 2, ...start });
   const batchesPerEpoch = batches.batchesPerEpoch;
   if (batchesPerEpoch < config.accumIter) throw new Error(`an epoch has ${batchesPerEpoch} batches of ${config.batchSize}, fewer than accumIter ${config.accumIter}`);
   const stepsPerEpoch = Math.floor(batchesPerEpoch / config.accumIter);
   const totalSteps = Math.min(stepsPerEpoch * config.epochs, config.maxSteps ?? Infinity);
-  let lastCheckpoint: string | null = null;
 
   const save = async () => {
     if (!store) return;
@@ -229,6 +240,7 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
         step,
         microStep: step * config.accumIter,
         dataPosition: batches.position(),
+        losses: { last: Number.isNaN(lastLoss) ? null : lastLoss, epochSum: epochLossSum, epochCount: epochLossCount },
         training: { ...config },
         optimizer: optimizerMeta(await optimizer.getState()),
         savedAt: new Date().toISOString(),
@@ -250,8 +262,6 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
   const held: { grads: Map<string, tf.Tensor> | null } = { grads: null }; // gradients of the current update (accumIter 1)
   const microLosses: tf.Scalar[] = []; // losses of the current update's micro-batches, on the device
   const pending: PendingStep[] = []; // applied updates whose loss is not read yet
-  let lastLoss = NaN;
-  let epochLosses: number[] = [];
   try {
     for await (const batch of step < totalSteps ? batches : []) {
       // Micro-batches left over at the end of an epoch feed no update (the official loop zeroes
@@ -264,15 +274,16 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
       step++;
       pending.push({ step, epoch: batch.epoch, epochFloat: batch.epoch + (batch.index + 1) / batchesPerEpoch, lr: optimizer.lr, loss: updateLoss() });
       const epochEnd = batch.index + 1 === usedPerEpoch;
-      const checkpointDue = config.checkpointEvery > 0 && step % config.checkpointEvery === 0;
-      if (step % config.logEvery === 0 || epochEnd || checkpointDue || step >= totalSteps) await readLosses();
-      if (checkpointDue) await save();
+      const checkpointDue = epochEnd || (config.checkpointEvery > 0 && step % config.checkpointEvery === 0);
+      if (step % config.logEvery === 0 || checkpointDue || step >= totalSteps) await readLosses();
       if (epochEnd) {
-        await emit({ type: 'epoch-end', epoch: batch.epoch, step, meanLoss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length });
-        epochLosses = [];
-        if (lastCheckpoint !== checkpointName(step)) await save();
-        if (options.evaluate) await emit({ type: 'eval', epoch: batch.epoch, step, metrics: await options.evaluate(batch.epoch) });
+        // Before the epoch's checkpoint: a run stopped after that checkpoint has already reported its epoch end.
+        await emit({ type: 'epoch-end', epoch: batch.epoch, step, meanLoss: epochLossSum / epochLossCount });
+        epochLossSum = 0;
+        epochLossCount = 0;
       }
+      if (checkpointDue) await save();
+      if (epochEnd && options.evaluate) await emit({ type: 'eval', epoch: batch.epoch, step, metrics: await options.evaluate(batch.epoch) });
       if (step >= totalSteps) break; // before pulling another batch, so the saved data position is exact
     }
     await readLosses();
@@ -336,7 +347,8 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
       const loss = values[i];
       if (!Number.isFinite(loss)) throw new TrainingDivergedError(p.step - 1, loss, lastCheckpoint);
       lastLoss = loss;
-      epochLosses.push(loss);
+      epochLossSum += loss;
+      epochLossCount++;
       await emit({ type: 'step', step: p.step, epoch: p.epoch, epochFloat: p.epochFloat, loss, lr: p.lr, imagesPerSec: effectiveBatch / secPerStep, elapsedSec, etaSec: secPerStep * (totalSteps - p.step) });
     }
   }

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, isGpuBackend, resolveThreads, type BackendName } from '@maejs/backend';
 import { createAugmentation } from '@maejs/data';
 import { CONFIG_DEFAULTS, MaskedAutoencoder, preset, resolveConfig, type MaeConfig } from '@maejs/mae';
 import { availableParallelism } from 'node:os';
-import { DataParallel, FileCheckpointStore, jsonlMetrics, lineChart, pretrain, PRETRAIN_DEFAULTS, readCheckpoint, reconstructionGrid, resolvePretrainConfig, writePng, type PretrainConfig, type TrainEvent } from '@maejs/trainer/node';
+import { DataParallel, FileCheckpointStore, jsonlMetrics, lineChart, pretrain, PRETRAIN_DEFAULTS, readCheckpoint, reconstructionGrid, resolvePretrainConfig, resumeMetrics, writeFileAtomic, writePng, type PretrainConfig, type TrainEvent } from '@maejs/trainer/node';
 import { UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { parseOverrides } from '../overrides.js';
@@ -127,7 +127,8 @@ export async function pretrainCommand(argv: string[], log: (line: string) => voi
   const out = settings.run.out;
   mkdirSync(out, { recursive: true });
   const resolved = { ...settings, backend, data: { name: data.name, images: data.shape[0], mean: data.mean, std: data.std }, versions: { tfjs: tf.version_core, node: process.version } };
-  writeFileSync(join(out, 'config.json'), JSON.stringify(resolved, null, 2) + '\n');
+  // Atomic: a run stopped while writing it still resumes.
+  writeFileAtomic(join(out, 'config.json'), new TextEncoder().encode(JSON.stringify(resolved, null, 2) + '\n'));
   log(`resolved config (also in ${join(out, 'config.json')}):\n${JSON.stringify({ model: settings.model, training: settings.training, run: settings.run, backend }, null, 2)}`);
 
   const resume = settings.run.resume ? readCheckpoint(settings.run.resume) : null;
@@ -138,7 +139,9 @@ export async function pretrainCommand(argv: string[], log: (line: string) => voi
   if (settings.run.threads === 'auto' && isGpuBackend(backend)) log(`one thread: '${backend}' is a GPU backend (--threads auto means 1 there)`);
   if (engine) log(`data-parallel over ${threads} threads (this one and ${threads - 1} worker${threads > 2 ? 's' : ''}; --threads 1 for one)`);
   const fixed = await figureImages(settings, data);
-  const losses: number[] = [];
+  // A resumed run's metrics continue from its checkpoint: what a stopped run logged after it goes.
+  const kept = resume ? resumeMetrics(join(out, 'metrics.jsonl'), resume.checkpoint.meta.step) : [];
+  const losses = kept.filter((r) => r.type === 'step').map((r) => r.loss as number);
   const metrics = jsonlMetrics(join(out, 'metrics.jsonl'));
   const progress = progressReporter(process.stdout, log);
   const figure = async (epoch: number) => {
