@@ -22,6 +22,7 @@ export class Linear {
     this.bias = params.add(`${name}.bias`, tf.zeros([outDim]));
   }
 
+  /** x: [..., inDim] -> x W + b: [..., outDim]. */
   apply(x: tf.Tensor): tf.Tensor {
     const lead = x.shape.slice(0, -1);
     const rows = tf.reshape(x, [-1, this.inDim]) as tf.Tensor2D; // [M, in]
@@ -45,6 +46,7 @@ export class LayerNorm {
     this.bias = params.add(`${name}.bias`, tf.zeros([dim]));
   }
 
+  /** Normalises x: [..., D] over its last axis, then scales by `weight` and adds `bias`. */
   apply(x: tf.Tensor): tf.Tensor {
     const rows = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D; // [M, D]
     return tf.reshape(layerNorm2d(rows, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps), x.shape);
@@ -75,6 +77,7 @@ export class Attention {
     this.proj = new Linear(params, `${name}.proj`, dim, dim);
   }
 
+  /** Multi-head self-attention of x: [B, T, D] -> [B, T, D]. */
   apply(x: tf.Tensor): tf.Tensor {
     const [b, t] = x.shape;
     const toHeads = (part: tf.Tensor) => tf.transpose(tf.reshape(part, [b, t, this.numHeads, this.headDim]), [0, 2, 1, 3]); // [B, H, T, hd]
@@ -104,6 +107,7 @@ export class Mlp {
     this.fc2 = new Linear(params, `${name}.fc2`, hidden, dim);
   }
 
+  /** fc2(GELU(fc1(x))): [..., D] -> [..., D]. */
   apply(x: tf.Tensor): tf.Tensor {
     return this.fc2.apply(gelu(this.fc1.apply(x)));
   }

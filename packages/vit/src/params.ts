@@ -47,6 +47,7 @@ export class ParamRegistry {
     return this.seed++;
   }
 
+  /** The parameter named `name`; throws when there is none. */
   get(name: string): Param {
     const p = this.params.get(name);
     if (!p) throw new Error(`no parameter '${name}'`);
@@ -68,6 +69,7 @@ export class ParamRegistry {
     return this.entries().reduce((sum, [, p]) => sum + p.variable.size, 0);
   }
 
+  /** Disposes every parameter's variable and empties the registry. */
   dispose(): void {
     for (const p of this.params.values()) p.variable.dispose();
     this.params.clear();

@@ -28,10 +28,10 @@ const REBUILD_PARAMETER = 'torch._utils._rebuild_parameter';
 const REBUILD_PARAMETER_WITH_STATE = 'torch._utils._rebuild_parameter_with_state';
 const ORDERED_DICT = 'collections.OrderedDict';
 
-/** Every global a torch pickle may name; any other is refused. */
 /** The argparse.Namespace official training checkpoints store under 'args' (plain settings). */
 const NAMESPACE = 'argparse.Namespace';
 
+/** Every global a torch pickle may name; any other is refused. */
 export const ALLOWED_TORCH_GLOBALS: readonly string[] = [
   REBUILD_TENSOR,
   REBUILD_PARAMETER,
