@@ -157,6 +157,7 @@ export class BatchIterator implements AsyncIterableIterator<Batch> {
     this.consumed = this.snapshot();
   }
 
+  /** The iterator itself (use it in `for await`). */
   [Symbol.asyncIterator](): BatchIterator {
     return this;
   }
@@ -166,6 +167,7 @@ export class BatchIterator implements AsyncIterableIterator<Batch> {
     return { ...this.consumed, rngState: [...this.consumed.rngState] as RngState };
   }
 
+  /** The next batch, or `done` after the last batch of `endEpoch - 1`. */
   async next(): Promise<IteratorResult<Batch, undefined>> {
     if (this.finished) return { done: true, value: undefined };
     while (this.queue.length < 1 + this.prefetch) this.schedule();

@@ -8,7 +8,9 @@ import type { MaeConfig, StateTensor } from '@maejs/mae';
 import { encodeSafetensors, parseSafetensors, type EncodableTensor } from '@maejs/weights';
 import type { AdamWState, ParamGroup } from './adamw.js';
 
+/** The `format` field of a checkpoint's metadata: marks a maejs pre-training checkpoint. */
 export const CHECKPOINT_FORMAT = 'maejs-pretrain-checkpoint';
+/** The checkpoint layout version this package writes and reads. */
 export const CHECKPOINT_VERSION = 1;
 
 /** Everything a checkpoint holds besides tensors. JSON-serialisable. */
@@ -44,6 +46,7 @@ export interface Checkpoint {
   optimizer: AdamWState;
 }
 
+/** A checkpoint that cannot be read or resumed; the message starts with where it came from. */
 export class CheckpointError extends Error {
   constructor(source: string, problem: string) {
     super(`${source}: ${problem}`);
@@ -99,27 +102,34 @@ export function optimizerMeta(state: AdamWState): CheckpointMeta['optimizer'] {
  * browser, a Map in tests. `save` must be atomic: a reader never sees a half-written entry.
  */
 export interface CheckpointStore {
+  /** Stores `bytes` under `name`, replacing an entry of that name atomically. */
   save(name: string, bytes: Uint8Array): Promise<void>;
+  /** The bytes saved under `name`. */
   load(name: string): Promise<Uint8Array>;
   /** Names of the saved checkpoints, any order. */
   list(): Promise<string[]>;
+  /** Deletes the entry `name` (no error when there is none). */
   remove(name: string): Promise<void>;
 }
 
 /** A CheckpointStore in memory. */
 export class MemoryCheckpointStore implements CheckpointStore {
   readonly entries = new Map<string, Uint8Array>();
+  /** Keeps a copy of `bytes` under `name`. */
   async save(name: string, bytes: Uint8Array): Promise<void> {
     this.entries.set(name, bytes.slice());
   }
+  /** The bytes saved under `name`; throws when there is none. */
   async load(name: string): Promise<Uint8Array> {
     const bytes = this.entries.get(name);
     if (!bytes) throw new CheckpointError(name, 'no such checkpoint');
     return bytes;
   }
+  /** Names of the saved checkpoints, in insertion order. */
   async list(): Promise<string[]> {
     return [...this.entries.keys()];
   }
+  /** Deletes the entry `name`. */
   async remove(name: string): Promise<void> {
     this.entries.delete(name);
   }

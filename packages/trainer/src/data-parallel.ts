@@ -78,6 +78,7 @@ export class DataParallel implements GradientEngine {
     return this.workers.length + 1;
   }
 
+  /** Loss and gradients of the batch, split over the threads (masks drawn once for the whole batch); see {@link GradientEngine}. */
   async lossAndGradients(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<LossAndGradients> {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error('DataParallel: used after close()');

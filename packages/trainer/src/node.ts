@@ -48,16 +48,21 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 
 /** Checkpoints as files in a folder (atomic saves; temp files of interrupted saves are ignored). */
 export class FileCheckpointStore implements CheckpointStore {
+  /** @param dir the folder (created on the first save). */
   constructor(readonly dir: string) {}
+  /** Writes `dir/name` atomically (see {@link writeFileAtomic}). */
   async save(name: string, bytes: Uint8Array): Promise<void> {
     writeFileAtomic(join(this.dir, name), bytes);
   }
+  /** Reads `dir/name`. */
   async load(name: string): Promise<Uint8Array> {
     return readFileSync(join(this.dir, name));
   }
+  /** Names of the files in `dir` (hidden temp files excluded); none when it does not exist. */
   async list(): Promise<string[]> {
     return existsSync(this.dir) ? readdirSync(this.dir).filter((n) => !n.startsWith('.')) : [];
   }
+  /** Deletes `dir/name` (no error when it does not exist). */
   async remove(name: string): Promise<void> {
     rmSync(join(this.dir, name), { force: true });
   }

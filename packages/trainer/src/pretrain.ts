@@ -51,6 +51,7 @@ export interface PretrainConfig {
   logEvery: number;
 }
 
+/** The settings {@link resolvePretrainConfig} fills in for those not given. */
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
   epochs: 10,
   batchSize: 128,
@@ -110,6 +111,7 @@ export interface LossAndGradients {
  * on this thread; `DataParallel` from `@maejs/trainer/node` splits the batch over worker threads.
  */
 export interface GradientEngine {
+  /** Loss and gradients of the micro-batch `images` ([N, H, W, C] row-major, of `shape`), masked with the noise of `maskSeed`. */
   lossAndGradients(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<LossAndGradients>;
 }
 
