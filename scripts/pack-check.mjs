@@ -58,8 +58,9 @@ const { DataParallel } = await import('@maejs/trainer/node');
 const parallel = await DataParallel.start(model, { threads: 2 });
 const split = await parallel.lossAndGradients(new Float32Array(4 * 64).fill(0.5), [4, 8, 8, 1], 3);
 await parallel.close();
-if (!Number.isFinite(split.loss) || split.grads.size !== model.trainableVariables().size) throw new Error('DataParallel step failed');
-console.log('maejs wasm kernels registered; a DataParallel step with a worker thread from the installed @maejs/trainer: loss', split.loss.toFixed(4));
+const splitLoss = (await split.loss.data())[0];
+if (!Number.isFinite(splitLoss) || split.grads.size !== model.trainableVariables().size) throw new Error(\`DataParallel step failed: loss \${splitLoss}, \${split.grads.size} gradients\`);
+console.log('maejs wasm kernels registered; a DataParallel step with a worker thread from the installed @maejs/trainer: loss', splitLoss.toFixed(4));
 `,
   );
   console.log(run('node', ['check.mjs'], app).trim());
