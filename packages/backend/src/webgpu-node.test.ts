@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, initBackend, listBackends } from './index.js';
 import { describeAdapter, formatAdapter, loadDawn, parseDawnOptions, resolveDawnOptions, SWIFTSHADER_ICD, WEBGPU_OPTIONS_ENV } from './webgpu-node.js';
-import { GPU_TEST_BACKENDS } from '../../../testing/backends.js';
+import { GPU_TEST_BACKENDS, parseTestBackends } from '../../../testing/backends.js';
 
 describe('Dawn options', () => {
   it('reads MAEJS_WEBGPU_OPTIONS as comma-separated key=value, a piece without = continuing the value before it', () => {
@@ -49,6 +49,11 @@ describe('WebGPU adapters', () => {
     const nvidia = describeAdapter({ info: { vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA GeForce RTX 3090' } });
     expect(nvidia.software).toBe(false);
     expect(formatAdapter(nvidia)).toBe('nvidia / ampere / NVIDIA GeForce RTX 3090');
+  });
+
+  it('the jest harness reads MAEJS_TEST_BACKENDS and names a backend it does not know', () => {
+    expect(parseTestBackends(' cpu , webgpu ,')).toEqual(['cpu', 'webgpu']);
+    expect(() => parseTestBackends('cpu,webgpux')).toThrow("MAEJS_TEST_BACKENDS: 'webgpux' is not a backend: expected a comma-separated list of tensorflow, webgl, webgpu, wasm, cpu");
   });
 
   it('the jest harness and the library name the same SwiftShader driver', () => {
