@@ -5,7 +5,10 @@ import type { GroupAssigner, ParamGroup } from './adamw.js';
 
 /** A model whose parameters are registered by official name (e.g. `MaskedAutoencoder`). */
 export interface ParamLookup {
-  params: { /** The parameter named `name`, with its official shape. */ get(name: string): Param };
+  params: {
+    /** The parameter named `name`, with its official shape. */
+    get(name: string): Param;
+  };
 }
 
 /**

@@ -3,7 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sameShape, showShape } from './validate.js';
 
 /** Something that has named trainable variables: a `Map` or a model (e.g. `MaskedAutoencoder`). */
-export type VariableSource = ReadonlyMap<string, tf.Variable> | { /** The trainable variables by parameter name. */ trainableVariables(): ReadonlyMap<string, tf.Variable> };
+export type VariableSource =
+  | ReadonlyMap<string, tf.Variable>
+  | {
+      /** The trainable variables by parameter name. */
+      trainableVariables(): ReadonlyMap<string, tf.Variable>;
+    };
 
 /** The named variables of `source`, in its order (a fresh Map; the variables are not copied). */
 export function resolveVariables(source: VariableSource): Map<string, tf.Variable> {
