@@ -18,7 +18,10 @@ import { importOptional, isModuleNotFound } from './optional-import.js';
 /** The npm package that provides WebGPU in Node, and the version maejs is tested with. */
 export const WEBGPU_NODE_PACKAGE = 'webgpu';
 export const WEBGPU_NODE_VERSION = '0.6.2';
-/** Environment variable with Dawn options, comma-separated `key=value` (see {@link parseDawnOptions}). */
+/**
+ * Environment variable with Dawn options, comma-separated `key=value` (a piece without `=`
+ * continues the value before it: `backend=vulkan,enable-dawn-features=a,b` is two options).
+ */
 export const WEBGPU_OPTIONS_ENV = 'MAEJS_WEBGPU_OPTIONS';
 /** SwiftShader's Vulkan driver (a software adapter) as Debian's chromium package installs it. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
