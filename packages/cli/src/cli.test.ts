@@ -51,7 +51,7 @@ describe('mae command line errors', () => {
   });
 
   it('names a missing required flag and an unknown flag', async () => {
-    expect((await mae('forward', '--out', dir)).err).toMatch(/mae forward: --config is required/);
+    expect((await mae('forward', '--out', dir)).err).toMatch(/mae forward: --weights is required/);
     expect((await mae('forward', ...base(), '--colour', 'red')).err).toMatch(/mae forward: Unknown option '--colour'/);
   });
 

@@ -15,10 +15,11 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[], log: (li
   eval: { summary: 'linear probe, kNN and fine-tuning of a checkpoint on fashion-mnist (--baseline: raw pixels too)', run: evalCommand },
   features: { summary: 'frozen encoder features of images as .npy (cls or mean pooling)', run: featuresCommand },
   demo: { summary: 'parity check on the golden case (when present) and a short training run on the built-in sample', run: demoCommand },
-  forward: { summary: 'one MAE forward pass: --weights --config --images [--noise] --out', run: forwardCommand },
+  forward: { summary: 'one MAE forward pass: --weights <any checkpoint or hf:/name/URL> [--config] --images [--noise] --out', run: forwardCommand },
   backends: { summary: 'which tfjs backends start here, and why the others do not', run: backendsCommand },
   convert: { summary: 'checkpoints between official .pth/.safetensors, Hugging Face ViTMAE and tfjs: <in> <out> [--to official|hf|tfjs] [--preset|--config]', run: async (argv, log) => (await import('./commands/convert.js')).convertCommand(argv, log) },
   info: { summary: 'what a checkpoint holds: format, keys, shapes, inferred config, decoder absent, head present', run: async (argv, log) => (await import('./commands/info.js')).infoCommand(argv, log) },
+  download: { summary: 'fill the cache with a pretrained checkpoint: hf:<owner>/<name>[@revision], an official name (mae_visualize_vit_base, ...) or a URL; prints where', run: async (argv, log) => (await import('./commands/download.js')).downloadCommand(argv, log) },
 };
 
 function usage(): string {

@@ -3,17 +3,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadEncoderStateDict, MaskedAutoencoder } from '@maejs/mae';
 import { readCheckpoint } from '@maejs/trainer/node';
-import { analyzeCheckpoint, maeStateOf } from '@maejs/weights';
+import { analyzeCheckpoint, maeStateOf } from '@maejs/weights/node';
 import { type FlagSpec, UsageError } from './args.js';
-import { readAnyCheckpoint, readConfigFlag, readPresetFlag } from './commands/convert.js';
+import { readConfigFlag } from './commands/convert.js';
 import { readConfigFile } from './commands/forward.js';
+import { fallbackConfig, OFFLINE_FLAG, readCheckpointSource, SOURCE_HELP } from './weights-source.js';
 
 /** The flags {@link loadModel} reads, shared by eval, features and visualize. */
 export const MODEL_SOURCE_FLAGS: FlagSpec = {
   checkpoint: { type: 'string', description: 'run folder or training checkpoint (.safetensors)' },
-  weights: { type: 'string', description: 'checkpoint in any layout: official .pth/.safetensors, HF folder, tfjs model.json' },
+  weights: { type: 'string', description: `checkpoint in any layout: ${SOURCE_HELP}` },
   config: { type: 'string', description: 'for --weights: fields the tensors do not determine, JSON or a file (official or MaeConfig names)' },
-  preset: { type: 'string', description: 'for --weights: preset to take those fields from' },
+  preset: { type: 'string', description: 'for --weights: preset to take those fields from (default for an official name: its own)' },
+  ...OFFLINE_FLAG,
 };
 
 export interface LoadedModel {
@@ -40,12 +42,14 @@ function runNormalization(checkpointPath: string): LoadedModel['normalization'] 
 
 /**
  * `--checkpoint <run folder | checkpoint file>` (a maejs training checkpoint: the config is in
- * it), or `--weights <file or folder>` in any layout `mae convert` reads (official .pth /
- * .safetensors, Hugging Face folder, tfjs model.json), with `--config` (JSON or file) or
- * `--preset` for what the tensors do not determine (the head counts). Encoder-only checkpoints
- * load with a randomly initialised decoder, which is said in `notes`.
+ * it), or `--weights <source>`: a file or folder in any layout `mae convert` reads (official .pth /
+ * .safetensors, Hugging Face folder, tfjs model.json), hf:<owner>/<name>[@revision], an official
+ * checkpoint name or an http(s) URL (downloaded once into the cache; `--offline`), with `--config`
+ * (JSON or file) or `--preset` for what the tensors do not determine (the head counts; an official
+ * name brings its preset). Encoder-only checkpoints load with a randomly initialised decoder,
+ * which is said in `notes`.
  */
-export async function loadModel(flags: Record<string, unknown>, command: string): Promise<LoadedModel> {
+export async function loadModel(flags: Record<string, unknown>, command: string, log: (line: string) => void = () => undefined): Promise<LoadedModel> {
   if (typeof flags.checkpoint === 'string') {
     const { checkpoint, path } = readCheckpoint(flags.checkpoint);
     const model = new MaskedAutoencoder(checkpoint.meta.model);
@@ -53,12 +57,13 @@ export async function loadModel(flags: Record<string, unknown>, command: string)
     return { model, source: path, normalization: runNormalization(path), notes: [] };
   }
   if (typeof flags.weights === 'string') {
-    const imported = await readAnyCheckpoint(flags.weights);
+    const source = await readCheckpointSource(flags.weights, flags, log);
+    const imported = source.checkpoint;
     const given = typeof flags.config === 'string' && !flags.config.trim().startsWith('{') ? { ...readConfigFile(flags.config) } : readConfigFlag(flags.config as string | undefined);
-    const analysis = analyzeCheckpoint(imported, given, readPresetFlag(flags.preset as string | undefined));
+    const analysis = analyzeCheckpoint(imported, given, fallbackConfig(source, flags.preset));
     const model = new MaskedAutoencoder(analysis.config);
     loadEncoderStateDict(model, maeStateOf(imported, analysis).state);
-    return { model, source: flags.weights, notes: analysis.notes };
+    return { model, source: source.source.id, notes: analysis.notes };
   }
   throw new UsageError(`mae ${command}: give --checkpoint <run folder or checkpoint file> or --weights <file> [--config <json> | --preset <name>]`);
 }

@@ -1,4 +1,5 @@
-/** Progress of a training run on the terminal: a live bar on a TTY, plain lines otherwise. */
+/** Progress of a training run and of downloads on the terminal: a live bar on a TTY, plain lines otherwise. */
+import type { DownloadProgress } from '@maejs/hub';
 import type { TrainEvent } from '@maejs/trainer';
 
 function clock(seconds: number): string {
@@ -46,6 +47,61 @@ export function progressReporter(stream: NodeJS.WriteStream, log: (line: string)
         if (tty) stream.write('\n');
         log(`finished (${e.reason}) after ${e.step} updates in ${clock(e.seconds)}; last loss ${e.lastLoss.toFixed(4)}`);
         break;
+    }
+  };
+}
+
+/** Bytes for people: 12.3 MB (10^6). */
+function bytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * Download progress on the terminal: a live bar per file on a TTY, plain lines otherwise (when a
+ * transfer starts, every 10 s, and when it ends). Files that come from the cache print nothing.
+ */
+export function downloadReporter(stream: NodeJS.WriteStream, log: (line: string) => void, now: () => number = Date.now): (e: DownloadProgress) => void {
+  const tty = stream.isTTY === true;
+  const transfers = new Map<string, { started: number; from: number; lastLine: number; lastDraw: number }>();
+  return (e) => {
+    if (e.cached) return;
+    const key = `${e.source}\n${e.file}`;
+    const t = now();
+    let s = transfers.get(key);
+    if (!s) {
+      s = { started: t, from: e.bytesDone, lastLine: t, lastDraw: Number.NEGATIVE_INFINITY };
+      transfers.set(key, s);
+      const size = e.bytesTotal === null ? 'size unknown' : bytes(e.bytesTotal);
+      log(`downloading ${e.source} ${e.file} (${size})${e.bytesDone > 0 ? `, resuming at ${bytes(e.bytesDone)}` : ''}`);
+    }
+    const seconds = (t - s.started) / 1000;
+    const rate = seconds > 0 ? (e.bytesDone - s.from) / seconds : 0;
+    const done = e.bytesTotal !== null && e.bytesDone === e.bytesTotal;
+    const total = e.bytesTotal === null ? '?' : bytes(e.bytesTotal);
+    const eta = e.bytesTotal !== null && rate > 0 ? ` ETA ${clock((e.bytesTotal - e.bytesDone) / rate)}` : '';
+    const text = `${e.file} ${bytes(e.bytesDone)}/${total}  ${bytes(rate)}/s${done ? '' : eta}`;
+    if (tty) {
+      if (!done && t - s.lastDraw < 100) return;
+      s.lastDraw = t;
+      const width = 24;
+      const filled = e.bytesTotal ? Math.round((width * e.bytesDone) / Math.max(e.bytesTotal, 1)) : 0;
+      stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K`);
+      if (done) stream.write('\n');
+    } else if (!done && t - s.lastLine >= 10_000) {
+      s.lastLine = t;
+      log(`  ${text}`);
+    }
+    if (done) {
+      transfers.delete(key);
+      log(`  ${e.file}: ${bytes(e.bytesDone)} in ${clock(seconds)}`);
     }
   };
 }

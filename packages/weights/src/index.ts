@@ -46,3 +46,5 @@ export {
   type ExportedFile,
 } from './checkpoint.js';
 export { runFuzz, derivedSeeds, writeZip, assembleSafetensors, type FuzzSeed, type FuzzKind, type FuzzOptions, type FuzzReport, type FuzzTally } from './fuzz-core.js';
+export { importPretrained, loadPretrained, modelFromPretrained, type Pretrained, type PretrainedCheckpoint, type PretrainedOptions } from './pretrained.js';
+export { HubError, OFFICIAL_CHECKPOINTS, type DownloadProgress, type HubFile } from '@maejs/hub';

@@ -2,118 +2,31 @@
  * `mae convert <in> <out> [--to official|hf|tfjs] [--config json | --preset name]`: MAE checkpoints
  * between the official layout (.pth / .safetensors), the Hugging Face ViTMAE layout (a folder with
  * model.safetensors or pytorch_model.bin and config.json) and the tfjs format (model.json + shards).
- * Also the Node file handler for the tfjs format (tfjs-node is not needed).
+ * <in> may also be hf:<owner>/<name>[@revision], an official checkpoint name or a URL (downloaded
+ * once into the cache).
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type * as tf from '@tensorflow/tfjs-core';
 import { partialConfigFromJson, preset, resizeStateDictPosEmbed, resolveConfig, type MaeConfig, type PosEmbedResizeMethod } from '@maejs/mae';
-import {
-  analyzeCheckpoint,
-  exportSafetensors,
-  importCheckpoint,
-  importTfjsArtifacts,
-  maeConfigFromHf,
-  maeStateOf,
-  MAX_MODEL_JSON_BYTES,
-  parseJsonFile,
-  saveStateDictTfjs,
-  tfjsArtifactsFromFiles,
-  tfjsFilesFromArtifacts,
-  WeightsFormatError,
-  type ImportedCheckpoint,
-} from '@maejs/weights';
+import { analyzeCheckpoint, exportSafetensors, fileSystemHandler, maeStateOf, parseJsonFile, readCheckpointPath, readFileChecked, saveStateDictTfjs, type ImportedCheckpoint } from '@maejs/weights/node';
 import { UsageError } from '../args.js';
+import { fallbackConfig, readCheckpointSource } from '../weights-source.js';
 
-/** Bytes of a file, or an error naming it; `limit` refuses bigger files before reading. */
-function readFile(path: string, what: string, limit = Number.POSITIVE_INFINITY): Uint8Array {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (error) {
-    throw new Error(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  if (size > limit) throw new WeightsFormatError(basename(path), `is ${size} bytes; more than the ${limit} bytes accepted for a ${what}`);
-  return readFileSync(path);
-}
+export { fileSystemHandler };
 
 /**
- * A tfjs IO handler on the local file system (Node): `target` is a folder or a path to model.json.
- * save() writes model.json and 4 MiB shards; load() reads them, refusing shard paths that are not
- * plain names and shard files bigger than the manifest says, before reading them.
- */
-export function fileSystemHandler(target: string): tf.io.IOHandler {
-  const path = target.replace(/^file:\/\//, '');
-  const jsonPath = path.endsWith('.json') ? path : join(path, 'model.json');
-  const dir = dirname(jsonPath);
-  const source = basename(jsonPath);
-  return {
-    save: async (artifacts) => {
-      const { modelJson, shards } = tfjsFilesFromArtifacts(artifacts);
-      mkdirSync(dir, { recursive: true });
-      for (const [name, bytes] of shards) writeFileSync(join(dir, name), bytes);
-      writeFileSync(jsonPath, modelJson);
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: shards.reduce((s, [, b]) => s + b.length, 0) } };
-    },
-    load: async () => {
-      const modelJson = readFile(jsonPath, 'model.json', MAX_MODEL_JSON_BYTES);
-      return tfjsArtifactsFromFiles(modelJson, (name, maxBytes) => readShard(dir, name, maxBytes, source), source);
-    },
-  };
-}
-
-/** One shard beside model.json (the name was checked to be a plain file name). */
-function readShard(dir: string, name: string, maxBytes: number, source: string): Uint8Array | undefined {
-  const path = join(dir, name);
-  if (!existsSync(path)) return undefined;
-  const info = lstatSync(path);
-  if (!info.isFile()) throw new WeightsFormatError(source, `shard '${name}' is not a regular file`);
-  if (info.size > maxBytes) throw new WeightsFormatError(source, `shard '${name}' is ${info.size} bytes, more than the ${maxBytes} bytes its group's weights still need`);
-  return readFileSync(path);
-}
-
-/** HF checkpoint file names in a folder, in order of preference. */
-const HF_WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'];
-
-/** Reads a folder: HF (config.json + model.safetensors / pytorch_model.bin) or tfjs (model.json). */
-async function readFolder(dir: string): Promise<ImportedCheckpoint> {
-  if (existsSync(join(dir, 'model.json'))) return readTfjs(join(dir, 'model.json'));
-  const weights = HF_WEIGHT_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
-  if (!weights) throw new Error(`${dir}: no checkpoint in this folder (looked for model.json, ${HF_WEIGHT_FILES.join(', ')})`);
-  return readFileCheckpoint(weights);
-}
-
-async function readTfjs(jsonPath: string): Promise<ImportedCheckpoint> {
-  const artifacts = await fileSystemHandler(jsonPath).load!();
-  return importTfjsArtifacts(artifacts, basename(jsonPath));
-}
-
-/** A .pth / .safetensors file; for the HF layout, the config.json beside it is read too. */
-function readFileCheckpoint(path: string): ImportedCheckpoint {
-  const imported = importCheckpoint(readFile(path, 'checkpoint'), basename(path));
-  const configPath = join(dirname(path), 'config.json');
-  if (imported.layout !== 'hf' || !existsSync(configPath)) return imported;
-  const declared = maeConfigFromHf(parseJsonFile(readFile(configPath, 'config.json', 1 << 20), 'config.json'), 'config.json');
-  return { ...imported, declared: { ...imported.declared, ...declared }, declaredBy: 'config.json' };
-}
-
-/**
- * Reads any checkpoint maejs knows: a .pth or .safetensors file (official or HF layout), an HF
- * folder, a tfjs model.json (or its folder; `file://` prefix allowed).
+ * Reads any checkpoint maejs knows from disk: a .pth or .safetensors file (official or HF
+ * layout), an HF folder, a tfjs model.json (or its folder; `file://` prefix allowed).
  */
 export async function readAnyCheckpoint(input: string): Promise<ImportedCheckpoint> {
-  const path = input.replace(/^file:\/\//, '');
-  if (!existsSync(path)) throw new Error(`cannot read checkpoint ${path}: ENOENT`);
-  if (statSync(path).isDirectory()) return readFolder(path);
-  if (path.endsWith('.json')) return readTfjs(path);
-  return readFileCheckpoint(path);
+  return (await readCheckpointPath(input)).checkpoint;
 }
 
 /** `--config`: inline JSON (starting with '{') or a JSON file; either naming style. */
 export function readConfigFlag(value: string | undefined): Partial<MaeConfig> {
   if (value === undefined) return {};
-  const json = value.trim().startsWith('{') ? parseInline(value) : parseJsonFile(readFile(value, 'config', 1 << 20), basename(value));
+  const json = value.trim().startsWith('{') ? parseInline(value) : parseJsonFile(readFileChecked(value, 'config', 1 << 20), basename(value));
   return partialConfigFromJson(json);
 }
 
@@ -141,13 +54,16 @@ const FLAGS = {
   preset: { type: 'string' },
   'img-size': { type: 'string' },
   'pos-embed': { type: 'string' },
+  offline: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
-const HELP = `usage: mae convert <in> <out> [--to official|hf|tfjs] [--config <json or file>] [--preset <name>] [--img-size N [--pos-embed bicubic|sincos]]
+const HELP = `usage: mae convert <in> <out> [--to official|hf|tfjs] [--config <json or file>] [--preset <name>] [--img-size N [--pos-embed bicubic|sincos]] [--offline]
 
   <in>   .pth or .safetensors (official or Hugging Face layout), a Hugging Face folder
-         (config.json + model.safetensors | pytorch_model.bin), or a tfjs model.json / its folder
+         (config.json + model.safetensors | pytorch_model.bin), or a tfjs model.json / its folder;
+         or hf:<owner>/<name>[@revision], an official name (mae_visualize_vit_base, ...) or an
+         http(s) URL, downloaded once into the cache
   <out>  official: a .safetensors file (or a folder: <out>/model.safetensors)
          hf: a folder (model.safetensors + config.json for transformers' ViTMAEForPreTraining)
          tfjs: a folder or a model.json path (model.json + group1-shard*of*.bin)
@@ -156,7 +72,8 @@ const HELP = `usage: mae convert <in> <out> [--to official|hf|tfjs] [--config <j
                 MaeConfig or official names: '{"num_heads": 12, "decoder_num_heads": 16}'
   --preset      a preset to take those fields from (mae_vit_base_patch16, mae_vit_large_patch16, ...)
   --img-size    new image size: position embeddings interpolated (bicubic, as the official
-                interpolate_pos_embed) or recomputed (--pos-embed sincos)`;
+                interpolate_pos_embed) or recomputed (--pos-embed sincos)
+  --offline     use downloaded files only (also HF_HUB_OFFLINE=1)`;
 
 type Target = 'official' | 'hf' | 'tfjs';
 
@@ -219,8 +136,9 @@ export async function convertCommand(argv: string[], log: (line: string) => void
   const target = targetOf(out, values.to);
   const resize = resizeOf(values);
   if (resolve(input) === resolve(out)) throw new UsageError('mae convert: <out> is the same path as <in>');
-  const imported = await readAnyCheckpoint(input);
-  const analysis = analyzeCheckpoint(imported, readConfigFlag(values.config), readPresetFlag(values.preset));
+  const source = await readCheckpointSource(input, values, log);
+  const imported = source.checkpoint;
+  const analysis = analyzeCheckpoint(imported, readConfigFlag(values.config), fallbackConfig(source, values.preset));
   const { state: loaded, dropped } = maeStateOf(imported, analysis);
   let state = loaded;
   let config = analysis.config;

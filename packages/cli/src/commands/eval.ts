@@ -54,7 +54,7 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
   const finetuneEpochs = integerFlag(flags, 'finetune-epochs', 'eval', 1);
   const finetuneSamples = integerFlag(flags, 'finetune-samples', 'eval', 0);
   await initBackend(flags.backend as BackendName | 'auto');
-  const { model, source, normalization, notes } = await loadModel(flags, 'eval');
+  const { model, source, normalization, notes } = await loadModel(flags, 'eval', log);
   for (const note of notes) log(`note: ${note}`);
   const results: Record<string, unknown> = { checkpoint: source, data: flags.data, pooling, probes: {} as Record<string, number> };
   const record = (name: string, value: number, seconds: number) => {

@@ -49,7 +49,7 @@ export async function featuresCommand(argv: string[], log: (line: string) => voi
   const start = integerFlag(flags, 'start', 'features', 0);
   const count = integerFlag(flags, 'count', 'features', 1, 'optional');
   await initBackend(flags.backend as BackendName | 'auto');
-  const { model, source, normalization, notes } = await loadModel(flags, 'features');
+  const { model, source, normalization, notes } = await loadModel(flags, 'features', log);
   for (const note of notes) log(`note: ${note}`);
   try {
     const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');

@@ -5,24 +5,29 @@
  */
 import { parseArgs } from 'node:util';
 import { inferConfigFields, type InferredFields, type MaeConfig } from '@maejs/mae';
-import { analyzeCheckpoint, shapesOf, type ImportedCheckpoint } from '@maejs/weights';
+import { bytesText, type HubFile } from '@maejs/hub';
+import { analyzeCheckpoint, shapesOf, type ImportedCheckpoint } from '@maejs/weights/node';
 import { UsageError } from '../args.js';
-import { describeImport, readAnyCheckpoint, readConfigFlag, readPresetFlag } from './convert.js';
+import { fallbackConfig, readCheckpointSource } from '../weights-source.js';
+import { describeImport, readConfigFlag } from './convert.js';
 
 const FLAGS = {
   config: { type: 'string' },
   preset: { type: 'string' },
   all: { type: 'boolean' },
+  offline: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
-const HELP = `usage: mae info <checkpoint> [--config <json or file>] [--preset <name>] [--all]
+const HELP = `usage: mae info <checkpoint> [--config <json or file>] [--preset <name>] [--all] [--offline]
 
   <checkpoint>  .pth / .safetensors (official or Hugging Face layout), a Hugging Face folder, or a
-                tfjs model.json / its folder
+                tfjs model.json / its folder; or hf:<owner>/<name>[@revision], an official name
+                (mae_pretrain_vit_base, ...) or an http(s) URL, downloaded once into the cache
   --config, --preset  complete the fields the tensors do not determine (head counts) and check
                 every key against the completed config
-  --all         list every key (default: the first 60)`;
+  --all         list every key (default: the first 60)
+  --offline     use downloaded files only (also HF_HUB_OFFLINE=1)`;
 
 const LISTED_KEYS = 60;
 
@@ -66,6 +71,11 @@ function completedLines(c: ImportedCheckpoint, given: Partial<MaeConfig>, fallba
   }
 }
 
+/** Where a downloaded file is kept, its size and hash. */
+export function fileLine(f: HubFile): string {
+  return `${f.location} (${bytesText(f.size)}${f.sha256 ? `, sha256 ${f.sha256}` : ''}${f.fromCache ? '' : ', downloaded now'})`;
+}
+
 /** `mae info`. */
 export async function infoCommand(argv: string[], log: (line: string) => void): Promise<void> {
   let parsed;
@@ -77,11 +87,13 @@ export async function infoCommand(argv: string[], log: (line: string) => void): 
   const { values, positionals } = parsed;
   if (values.help) return log(HELP);
   if (positionals.length !== 1) throw new UsageError(`mae info: expected one checkpoint, got ${positionals.length}\n${HELP}`);
-  const c = await readAnyCheckpoint(positionals[0]);
+  const source = await readCheckpointSource(positionals[0], values, log);
+  const c = source.checkpoint;
   const found = inferConfigFields(shapesOf(c.tensors));
   const values_ = [...c.tensors.values()].reduce((s, t) => s + t.data.length, 0);
   const given = { ...c.declared, ...readConfigFlag(values.config) };
   const lines = [
+    ...(source.source.kind === 'path' ? [] : [`source: ${source.source.id}`, ...source.files.map((f) => `  ${fileLine(f)}`)]),
     `file: ${describeImport(c)}`,
     `values: ${values_}`,
     'keys:',
@@ -91,7 +103,7 @@ export async function infoCommand(argv: string[], log: (line: string) => void): 
     ...(c.declaredBy ? [`declared by ${c.declaredBy}: ${JSON.stringify(c.declared)}`] : []),
     'parts:',
     ...partLines(found, given),
-    ...completedLines(c, readConfigFlag(values.config), readPresetFlag(values.preset)),
+    ...completedLines(c, readConfigFlag(values.config), fallbackConfig(source, values.preset)),
   ];
   for (const line of lines) log(line);
 }

@@ -25,7 +25,7 @@ export async function visualizeCommand(argv: string[], log: (line: string) => vo
   const maskRatio = flags['mask-ratio'] === undefined ? undefined : Number(flags['mask-ratio']);
   if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae visualize: --split must be train or test, got '${flags.split}'`);
   await initBackend(flags.backend as BackendName | 'auto');
-  const { model, source, normalization, notes } = await loadModel(flags, 'visualize');
+  const { model, source, normalization, notes } = await loadModel(flags, 'visualize', log);
   for (const note of notes) log(`note: ${note}`);
   try {
     const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');
