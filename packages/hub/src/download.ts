@@ -187,11 +187,10 @@ interface Transfer {
   lastEvent: { at: number; bytes: number };
 }
 
-function progress(t: Transfer, force: boolean): void {
+function progress(t: Transfer, force: boolean, done = t.partial.held): void {
   const { onProgress } = t.options;
   if (!onProgress) return;
   const now = Date.now();
-  const done = t.partial.held;
   if (!force && now - t.lastEvent.at < 100 && !(t.total && done - t.lastEvent.bytes >= t.total / 100)) return;
   t.lastEvent = { at: now, bytes: done };
   onProgress({ source: t.req.source, file: t.req.file, bytesDone: done, bytesTotal: t.total ?? null, cached: false });
@@ -356,7 +355,7 @@ async function finish(t: Transfer): Promise<CachedFile> {
   }
   const file = await t.partial.commit({ url: t.req.url, size, sha256: actual, etag: t.etag });
   t.total = size;
-  progress(t, true);
+  progress(t, true, size);
   return file;
 }
 

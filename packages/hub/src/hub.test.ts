@@ -397,7 +397,9 @@ describe('official checkpoints and URLs', () => {
   });
 
   it('cache: false downloads every time and writes nothing', async () => {
-    const got = await fetchSource('hf:org/tiny', { ...options(), cache: false });
+    const events: DownloadProgress[] = [];
+    const got = await fetchSource('hf:org/tiny', { ...options(), cache: false, onProgress: (e) => events.push(e) });
+    expect(events[events.length - 1]).toEqual({ source: 'hf:org/tiny@main', file: 'model.safetensors', bytesDone: WEIGHTS.length, bytesTotal: WEIGHTS.length, cached: false });
     expect(got.cache).toBe('no cache (cache: false)');
     expect(got.files.map((f) => [f.location, f.fromCache])).toEqual([
       ['memory', false],
