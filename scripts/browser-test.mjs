@@ -12,10 +12,13 @@
 //
 // MAEJS_BROWSER_STEPS (default 20), MAEJS_BROWSER_BATCH (default 8): the webgl training test.
 // MAEJS_BROWSER_BENCH=0 leaves out the step timings of webgl / wasm / cpu (batch MAEJS_BENCH_BATCH, default 16).
+// MAEJS_BROWSER_ONLY=<regular expression> runs only the tests whose names match (the others are skipped).
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { builtinModules } from 'node:module';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const root = resolve(import.meta.dirname, '..');
@@ -37,7 +40,13 @@ const started = Date.now();
 const results = [];
 const log = (...args) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s]`, ...args);
 
+const ONLY = process.env.MAEJS_BROWSER_ONLY ? new RegExp(process.env.MAEJS_BROWSER_ONLY) : null;
+
 async function test(name, body) {
+  if (ONLY && !ONLY.test(name)) {
+    results.push({ name, status: 'skipped', reason: 'MAEJS_BROWSER_ONLY' });
+    return;
+  }
   const t0 = Date.now();
   try {
     const note = await body();
@@ -59,7 +68,53 @@ function assert(condition, message) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Static server: the built app at /, the golden cases at /golden/
+// A Hugging Face-like hub under /hub/ (same origin: the app must fetch nothing from elsewhere).
+// /hub/<owner>/<name>/resolve/<revision>/<file>: small files directly, large ones (LFS) with a
+// 302 to /hub/cdn/<sha256> carrying X-Linked-Etag and X-Linked-Size, as the hub does; the CDN
+// answers with the SHA-256 as ETag. /hub/files/<name> serves plain files. Every request is logged.
+
+const hub = { files: new Map(), blobs: new Map(), hits: [] };
+const sha256Hex = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/** The tiny-gray golden checkpoint as an HF ViTMAE repository and as a maejs .safetensors, made with the built packages. */
+async function hubFiles() {
+  const weights = await import(pathToFileURL(join(root, 'packages', 'weights', 'dist', 'index.js')).href);
+  const { configFromOfficial } = await import(pathToFileURL(join(root, 'packages', 'mae', 'dist', 'index.js')).href);
+  const caseJson = JSON.parse(readFileSync(join(goldenRoot, 'tiny-gray', 'case.json'), 'utf8'));
+  const config = configFromOfficial(caseJson.config);
+  const imported = weights.importCheckpoint(readFileSync(join(goldenRoot, 'tiny-gray', 'state_dict.safetensors')), 'state_dict.safetensors');
+  const state = weights.maeStateOf(imported, weights.analyzeCheckpoint(imported, config)).state;
+  for (const f of weights.exportSafetensors(state, config, 'hf')) hub.files.set(`facebook/vit-mae-tiny/main/${f.name}`, Buffer.from(f.bytes));
+  hub.files.set('files/tiny.safetensors', Buffer.from(weights.exportSafetensors(state, config, 'official')[0].bytes));
+  hub.files.set('files/sign-in.pth', Buffer.from('<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please sign in</body></html>\n'));
+  for (const bytes of hub.files.values()) hub.blobs.set(sha256Hex(bytes), bytes);
+  return imported.tensors.get('blocks.0.attn.qkv.weight');
+}
+
+function serveHub(path, res) {
+  hub.hits.push(path);
+  const resolveMatch = /^\/hub\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+  const cdn = /^\/hub\/cdn\/([0-9a-f]{64})$/.exec(path);
+  const plain = /^\/hub\/(files\/.+)$/.exec(path);
+  const bytes = resolveMatch ? hub.files.get(`${resolveMatch[1]}/${resolveMatch[2]}/${resolveMatch[3]}`) : cdn ? hub.blobs.get(cdn[1]) : plain ? hub.files.get(plain[1]) : undefined;
+  if (!bytes) {
+    res.writeHead(404, { 'Content-Type': 'application/json', 'X-Error-Code': 'EntryNotFound', 'X-Error-Message': 'Entry not found' });
+    res.end('{"error": "Entry not found"}');
+    return;
+  }
+  const sha = sha256Hex(bytes);
+  if (resolveMatch && bytes.length >= 1000) {
+    res.writeHead(302, { Location: `/hub/cdn/${sha}`, 'X-Linked-Etag': `"${sha}"`, 'X-Linked-Size': String(bytes.length), 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  const html = path.endsWith('sign-in.pth');
+  res.writeHead(200, { 'Content-Type': html ? 'text/html' : 'application/octet-stream', 'Content-Length': String(bytes.length), ETag: `"${sha}"`, 'Cache-Control': 'no-store' });
+  res.end(bytes);
+}
+
+// ---------------------------------------------------------------------------------------
+// Static server: the built app at /, the golden cases at /golden/, the hub at /hub/
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml' };
 
@@ -68,6 +123,7 @@ function serve() {
     const url = new URL(req.url, 'http://localhost');
     let base = dist;
     let path = decodeURIComponent(url.pathname);
+    if (path.startsWith('/hub/')) return serveHub(path, res);
     if (path.startsWith('/golden/')) {
       base = goldenRoot;
       path = path.slice('/golden'.length);
@@ -176,7 +232,7 @@ await test('the built bundle imports no Node built-ins and no maejs Node entry',
   const knownGuarded = /^node_modules\/(@tensorflow\/tfjs-backend-wasm\/wasm-out\/|seedrandom\/)/;
   const unexpected = externalizedBy.filter((id) => !knownGuarded.test(id));
   assert(unexpected.length === 0, `these modules import Node built-ins (Vite stubbed them out): ${unexpected.join(', ')}`);
-  for (const pkg of ['backend', 'mae', 'data', 'trainer', 'weights']) assert(modules.some((id) => id.startsWith(`packages/${pkg}/dist/`)), `@maejs/${pkg} is not in the bundle (module list looks wrong)`);
+  for (const pkg of ['backend', 'mae', 'data', 'trainer', 'weights', 'hub']) assert(modules.some((id) => id.startsWith(`packages/${pkg}/dist/`)), `@maejs/${pkg} is not in the bundle (module list looks wrong)`);
   const js = readFileSync(join(assets, readdirJs(assets)), 'utf8');
   const names = builtinModules.filter((m) => !m.startsWith('_')).map((m) => m.replace(/[/]/g, '\\/'));
   const importRe = new RegExp(`(?:\\bfrom\\s*|\\bimport\\s*\\(?\\s*)["'\`](?:node:)?(${names.join('|')})["'\`]`, 'g');
@@ -201,6 +257,7 @@ function readdirJs(dir) {
   return js[0];
 }
 
+const goldenQkv = await hubFiles();
 const server = await serve();
 const base = `http://127.0.0.1:${server.address().port}`;
 log(`serving ${dist} and ${goldenRoot} at ${base}`);
@@ -347,6 +404,58 @@ try {
     await page.locator('#error').screenshot({ path: join(out, 'corrupted-weights-error.png') });
     writeFileSync(join(out, 'corrupted-weights-errors.txt'), shown.join('\n'));
     return shown[0].slice(0, 160);
+  });
+
+  await test('a pretrained model by URL (input + button) and by hub id: a progress bar, downloaded once into the Cache API, loaded from there after a reload with no request; an HTML page is a readable error', async () => {
+    const qkvOfModel = () => page.evaluate(async () => {
+      const t = (await window.maejsApp.state.model.stateDict()).get('blocks.0.attn.qkv.weight');
+      return { shape: t.shape, head: Array.from(t.data.slice(0, 6)), sum: t.data.reduce((a, b) => a + b, 0) };
+    });
+    const want = { shape: goldenQkv.shape, head: Array.from(goldenQkv.data.slice(0, 6)), sum: goldenQkv.data.reduce((a, b) => a + b, 0) };
+    const sameWeights = (got) => JSON.stringify(got.shape) === JSON.stringify(want.shape) && got.head.every((v, i) => v === want.head[i]) && Math.abs(got.sum - want.sum) < 1e-3;
+
+    await page.fill('#hub-source', `${base}/hub/files/tiny.safetensors`);
+    await page.click('#hub-load');
+    await page.waitForFunction(() => document.getElementById('model-info').textContent.includes('loaded from http') || !document.getElementById('error').hidden, null, { timeout: 60_000 });
+    assert((await pageError(page)) === '', `the page shows an error: ${await pageError(page)}`);
+    const info = await page.textContent('#model-info');
+    assert(/encoder 64x2 \(4 heads\), decoder 32x1 \(4 heads\)/.test(info), `model info: ${info}`);
+    const bar = await page.evaluate(() => ({ hidden: document.getElementById('hub-progress').hidden, value: document.getElementById('hub-progress').value, max: document.getElementById('hub-progress').max }));
+    assert(!bar.hidden && bar.value === bar.max, `progress bar after the load: ${JSON.stringify(bar)}`);
+    assert(/tiny\.safetensors \([\d.]+ MB, downloaded\)/.test(await page.textContent('#hub-status')), `status: ${await page.textContent('#hub-status')}`);
+    assert(sameWeights(await qkvOfModel()), 'the weights loaded from the URL are not the golden ones');
+    await page.locator('#weights-section').screenshot({ path: join(out, 'pretrained-load.png') });
+
+    const endpoint = `${base}/hub`;
+    const first = await page.evaluate((e) => window.maejsApp.loadFromSource('hf:facebook/vit-mae-tiny', { endpoint: e }), endpoint);
+    assert(first.source === 'hf:facebook/vit-mae-tiny@main', `source ${first.source}`);
+    assert(first.files.map((f) => `${f.name} ${f.fromCache}`).join(', ') === 'config.json false, model.safetensors false', `files: ${JSON.stringify(first.files)}`);
+    const weightsFile = hub.files.get('facebook/vit-mae-tiny/main/model.safetensors');
+    assert(first.files[1].sha256 === sha256Hex(weightsFile) && first.files[1].size === weightsFile.length, `model.safetensors: ${JSON.stringify(first.files[1])}`);
+    assert(first.files[1].location.startsWith('Cache API "maejs-hub" '), `kept in ${first.files[1].location}`);
+    const progress = first.events.filter((e) => e.file === 'model.safetensors');
+    assert(progress.length >= 2 && progress[0].bytesDone === 0 && progress[progress.length - 1].bytesDone === weightsFile.length, `progress events: ${JSON.stringify(progress)}`);
+    assert(hub.hits.some((h) => h.startsWith('/hub/cdn/')), 'the weights did not come through the 302 to the CDN path');
+    assert(sameWeights(await qkvOfModel()), 'the weights loaded from the hub (HF layout, q/k/v fused) are not the golden ones');
+
+    await page.reload();
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.status));
+    const hits = hub.hits.length;
+    const second = await page.evaluate((e) => window.maejsApp.loadFromSource('hf:facebook/vit-mae-tiny', { endpoint: e }), endpoint);
+    assert(hub.hits.length === hits, `the second load made requests: ${hub.hits.slice(hits).join(', ')}`);
+    assert(second.files.every((f) => f.fromCache) && second.events.every((e) => e.cached), `second load: ${JSON.stringify(second.files)}`);
+    assert((await page.textContent('#model-info')).includes('loaded from hf:facebook/vit-mae-tiny@main (browser cache)'), 'model info after the cached load');
+    assert(sameWeights(await qkvOfModel()), 'the weights loaded from the Cache API are not the golden ones');
+
+    await page.evaluate(() => (document.getElementById('error').hidden = true));
+    await page.fill('#hub-source', `${base}/hub/files/sign-in.pth`);
+    await page.click('#hub-load');
+    await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+    const text = await page.textContent('#error');
+    const expected = `Could not load the pretrained model: ${base}/hub/files/sign-in.pth: sign-in.pth: is an HTML page (Content-Type text/html), not a checkpoint: the URL leads to a web page or an error page, not to the file (${base}/hub/files/sign-in.pth)`;
+    assert(text === expected, `error shown: '${text}'`);
+    assert((await page.textContent('#model-info')).includes('loaded from hf:facebook/vit-mae-tiny@main'), 'a failed load replaced the model');
+    return `${weightsFile.length} bytes through the 302; ${progress.length} progress events; second load from the Cache API with 0 requests`;
   });
 
   if (BENCH) {

@@ -1,8 +1,10 @@
 /**
  * The maejs browser example: pick a tfjs backend, train the 28x28 MAE on the bundled
  * Fashion-MNIST sample with a live loss chart and reconstruction grid, load weights from a
- * file, reconstruct your own images, save to / restore from IndexedDB, download weights, and
- * run the backend conformance kit. Everything through the packages' public entry points.
+ * file or a pretrained model by hub id, official name or URL (downloaded once with a progress
+ * bar, kept in the Cache API), reconstruct your own images, save to / restore from IndexedDB,
+ * download weights, and run the backend conformance kit. Everything through the packages'
+ * public entry points.
  *
  * `window.maejsApp` exposes the same actions to the browser tests (scripts/browser-test.mjs).
  */
@@ -12,7 +14,7 @@ import { formatReport, runConformance, type ConformanceReport } from '@maejs/bac
 import { createAugmentation, FASHION_MNIST_MEAN, FASHION_MNIST_STD, IMAGENET_MEAN, IMAGENET_STD, pairImagesAndLabels, parseIdx, uint8ImageDataset, type LabelledImages } from '@maejs/data';
 import { MaskedAutoencoder, maeTiny28, PRESETS, type MaeConfig, type StateTensor } from '@maejs/mae';
 import { decodeCheckpoint, newestFirst, pretrain, reconstructionGrid, type TrainEvent } from '@maejs/trainer';
-import { encodeSafetensors, parseSafetensors, parseStateDict, type TensorRecord } from '@maejs/weights';
+import { encodeSafetensors, loadPretrained, parseSafetensors, parseStateDict, type DownloadProgress, type TensorRecord } from '@maejs/weights';
 import { backendInfo, startBackend, type BackendInfo, type PageBackend } from './backends.js';
 import { loadGoldenCase, tinyGrayGoldenCheck } from './golden-check.js';
 import { IndexedDbCheckpointStore } from './idb-store.js';
@@ -332,6 +334,64 @@ async function loadWeightsFile(file: File): Promise<void> {
   await reconstructUser();
 }
 
+/** What {@link loadFromSource} loaded (also read by the browser tests). */
+export interface PretrainedLoad {
+  source: string;
+  files: { name: string; url: string; location: string; size: number; sha256?: string; fromCache: boolean }[];
+  notes: string[];
+  events: DownloadProgress[];
+}
+
+const megabytes = (n: number) => (n / 1e6).toFixed(1);
+
+/**
+ * A pretrained model by source: `hf:owner/name[@revision]`, an official checkpoint name or an
+ * http(s) URL, through `loadPretrained` (files downloaded once, with the progress bar, and kept in
+ * the Cache API). The head-count fields complete a bare state dict; `endpoint` picks the hub.
+ */
+async function loadFromSource(source: string, options: { endpoint?: string } = {}): Promise<PretrainedLoad> {
+  const text = source.trim();
+  if (!text) throw new Error('type a source: hf:<owner>/<name>[@revision], an official checkpoint name (mae_visualize_vit_base, ...) or an https URL');
+  if (!state.backend) await useBackend('auto');
+  const bar = $('hub-progress') as HTMLProgressElement;
+  const status = $('hub-status');
+  const heads = { numHeads: Number(($('enc-heads') as HTMLInputElement).value) || undefined, decoderNumHeads: Number(($('dec-heads') as HTMLInputElement).value) || undefined };
+  const events: DownloadProgress[] = [];
+  bar.hidden = false;
+  bar.removeAttribute('value');
+  status.textContent = `loading ${text}…`;
+  (document.getElementById('hub-load') as HTMLButtonElement).disabled = true;
+  try {
+    const loaded = await loadPretrained(text, {
+      ...options,
+      config: Object.fromEntries(Object.entries(heads).filter(([, v]) => v !== undefined)),
+      onProgress: (e) => {
+        events.push(e);
+        if (e.bytesTotal) {
+          bar.max = e.bytesTotal;
+          bar.value = e.bytesDone;
+        }
+        status.textContent = e.cached ? `${e.file}: from the browser cache` : `${e.file}: ${megabytes(e.bytesDone)} of ${e.bytesTotal === null ? '?' : megabytes(e.bytesTotal)} MB`;
+      },
+    });
+    const cached = loaded.files.every((f) => f.fromCache);
+    setModel(loaded.model, `loaded from ${loaded.source}${cached ? ' (browser cache)' : ''}`);
+    bar.max = 1;
+    bar.value = 1;
+    status.textContent = `${loaded.files.map((f) => `${f.name} (${megabytes(f.size)} MB, ${f.fromCache ? 'from the browser cache' : 'downloaded'})`).join(', ')}${loaded.notes.length ? `; ${loaded.notes.join('; ')}` : ''}`;
+    const c = loaded.model.config;
+    if (state.userFiles.length || (c.imgSize === 28 && c.inChans === 1)) await reconstructUser();
+    else status.textContent += `; drop ${c.imgSize}x${c.imgSize} images below to reconstruct them`;
+    return { source: loaded.source, files: loaded.files.map(({ name, url, location, size, sha256, fromCache }) => ({ name, url, location, size, sha256, fromCache })), notes: loaded.notes, events };
+  } catch (error) {
+    bar.hidden = true;
+    status.textContent = '';
+    throw error;
+  } finally {
+    (document.getElementById('hub-load') as HTMLButtonElement).disabled = false;
+  }
+}
+
 async function saveToIndexedDb(): Promise<void> {
   if (!state.model) throw new Error('there is no model yet: train or load one first');
   await state.store.save(WEIGHTS_KEY, await encodeWeights(state.model));
@@ -427,6 +487,10 @@ function wire(): void {
     const file = weightsInput.files?.[0];
     if (file) await loadWeightsFile(file);
   }));
+  const hubSource = $('hub-source') as HTMLInputElement;
+  const loadSource = action('Could not load the pretrained model', () => loadFromSource(hubSource.value));
+  $('hub-load').addEventListener('click', loadSource);
+  hubSource.addEventListener('keydown', (e) => void (e.key === 'Enter' && loadSource()));
   const imagesInput = $('images-file') as HTMLInputElement;
   const setImages = action('Could not reconstruct the images', async (files: File[]) => {
     state.userFiles = files.filter((f) => f.type.startsWith('image/') || /\.(png|jpe?g|gif|webp|bmp)$/i.test(f.name));
@@ -470,6 +534,7 @@ const api = {
   saveToIndexedDb,
   restoreFromIndexedDb,
   modelFromBytes,
+  loadFromSource,
   encodeWeights: async () => (state.model ? encodeWeights(state.model) : null),
 };
 (window as unknown as { maejsApp: typeof api }).maejsApp = api;
