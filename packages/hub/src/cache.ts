@@ -47,7 +47,9 @@ export interface PartialFile {
   readonly held: number;
   /** What was known about the file when the held bytes were fetched, if anything. */
   readonly info: TransferInfo | null;
+  /** Records what the server said about the file, kept with the held bytes for a later resume. */
   setInfo(info: TransferInfo): Promise<void>;
+  /** Adds the next bytes of the body. */
   append(chunk: Uint8Array): Promise<void>;
   /** Drops the held bytes (the server restarted from 0 or the file changed). */
   reset(): Promise<void>;
@@ -113,10 +115,12 @@ export class MemoryPartial implements PartialFile {
     return this.total;
   }
 
+  /** Records what the server said about the file (kept in memory only). */
   async setInfo(info: TransferInfo): Promise<void> {
     this.info = info;
   }
 
+  /** Adds the next bytes of the body. */
   async append(chunk: Uint8Array): Promise<void> {
     this.chunks.push(chunk);
     this.total += chunk.length;

@@ -33,6 +33,7 @@ export interface TransferOptions {
   retryDelayMs?: number;
   /** Largest file accepted, in bytes. Default 16 GiB. */
   maxBytes?: number;
+  /** Called when a response starts, as bytes arrive (at most every 100 ms or 1% of the file), and when the file is complete. */
   onProgress?: (event: DownloadProgress) => void;
 }
 
@@ -49,6 +50,7 @@ export interface FileRequest {
   etagIsSha256: boolean;
 }
 
+/** The {@link TransferOptions} used when not given: 30 s timeout, 4 retries from 1 s, files up to 16 GiB. */
 export const TRANSFER_DEFAULTS = { timeoutMs: 30_000, retries: 4, retryDelayMs: 1000, maxBytes: 2 ** 34 } as const;
 const MAX_RETRY_DELAY_MS = 30_000;
 const MAX_REDIRECTS = 10;

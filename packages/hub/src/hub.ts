@@ -17,6 +17,7 @@ export interface HubOptions extends SourceOptions, TransferOptions {
   offline?: boolean;
   /** Where files are kept; `false`: nowhere (every load downloads). */
   cache?: HubCache | false;
+  /** Download progress of each file; a file found in the cache gives one event with `cached: true`. */
   onProgress?: (event: DownloadProgress) => void;
 }
 

@@ -76,6 +76,7 @@ export interface PathSource {
   path: string;
 }
 
+/** A parsed source: a Hugging Face repository, a URL, an official checkpoint name, or a local path. */
 export type PretrainedSource = HfSource | UrlSource | OfficialSource | PathSource;
 
 /** Options that shape how a source string is read. */
