@@ -349,6 +349,22 @@ describe('errors name the source, the file and the cause', () => {
     expect((await failure(fetchSource('hf:org/html', options()))).message).toMatch(/^hf:org\/html@main: config\.json: is an HTML page \(Content-Type text\/html; charset=utf-8\), not JSON/);
   });
 
+  it('a cache folder that cannot be used: names it and the cause', async () => {
+    const blocker = join(root, 'not-a-folder');
+    writeFileSync(blocker, 'a file where the cache folder should be');
+    const error = await failure(fetchSource('hf:org/tiny', options({ cache: blocker })));
+    expect(error.code).toBe('cache');
+    expect(error.message).toBe(`hf:org/tiny@main: config.json: cannot read ${join(blocker, 'hf', 'org', 'tiny', 'main', 'config.json')}: ENOTDIR: not a directory, stat '${join(blocker, 'hf', 'org', 'tiny', 'main', 'config.json')}'`);
+  });
+
+  it('a redirect to something other than http(s) is refused', async () => {
+    server.setFault('org/html/config.json', { kind: 'redirect-to', location: 'file:///etc/passwd' });
+    const error = await failure(fetchSource('hf:org/html', options()));
+    expect(error.code).toBe('http');
+    expect(error.message).toBe(`hf:org/html@main: config.json: HTTP 302 at ${server.endpoint}/org/html/resolve/main/config.json redirects to 'file:///etc/passwd', which is not an http(s) URL`);
+    server.setFault('org/html/config.json', undefined);
+  });
+
   it('a file larger than maxBytes is refused before it is downloaded', async () => {
     const error = await failure(fetchSource('hf:org/tiny', options({ maxBytes: 100_000 })));
     expect(error.code).toBe('too-large');

@@ -40,6 +40,7 @@ export function sniffProblem(start: Uint8Array, expect: ExpectedContent, content
     if (HTML_START.test(head)) return `is an HTML page${type}, not a checkpoint: the URL leads to a web page or an error page, not to the file`;
     if (/^\s*[{[]/.test(head)) return `is JSON text${type}, not a checkpoint (.pth or .safetensors)`;
     if (start.length === 0) return 'is empty, not a checkpoint';
+    if (start[0] === 0x80 && start[1] >= 2 && start[1] <= 5) return 'is a pickle: the legacy pre-1.6 torch.save format (not a zip), which maejs does not read; save it again with PyTorch >= 1.6 (torch.save(state_dict, path))';
     return `does not start like a PyTorch .pth (zip) or a .safetensors file (first bytes ${hex(start)})${type}`;
   }
   if (/^\s*\{/.test(head)) return null;

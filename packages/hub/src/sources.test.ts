@@ -74,7 +74,8 @@ describe('sniffProblem', () => {
   it('says what the body is instead', () => {
     expect(sniffProblem(bytes('<html><body>404</body></html>'), 'checkpoint', 'text/html')).toBe('is an HTML page (Content-Type text/html), not a checkpoint: the URL leads to a web page or an error page, not to the file');
     expect(sniffProblem(bytes('{"error": "x"}'), 'checkpoint', null)).toBe('is JSON text, not a checkpoint (.pth or .safetensors)');
-    expect(sniffProblem(new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 1, 2, 3, 4, 5]), 'checkpoint', null)).toBe('does not start like a PyTorch .pth (zip) or a .safetensors file (first bytes 80 02 8a 0a 01 02 03 04)');
+    expect(sniffProblem(new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 1, 2, 3, 4, 5]), 'checkpoint', null)).toBe('is a pickle: the legacy pre-1.6 torch.save format (not a zip), which maejs does not read; save it again with PyTorch >= 1.6 (torch.save(state_dict, path))');
+    expect(sniffProblem(new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5]), 'checkpoint', 'application/gzip')).toBe('does not start like a PyTorch .pth (zip) or a .safetensors file (first bytes 1f 8b 08 00 01 02 03 04) (Content-Type application/gzip)');
     expect(sniffProblem(new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 0x7b]), 'checkpoint', null)).toMatch(/^does not start like/); // header length 2^64-1
     expect(sniffProblem(new Uint8Array(0), 'checkpoint', null)).toBe('is empty, not a checkpoint');
     expect(sniffProblem(bytes('<!DOCTYPE html>'), 'json', null)).toBe('is an HTML page, not JSON: the URL leads to a web page or an error page, not to the file');

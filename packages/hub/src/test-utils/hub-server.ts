@@ -32,7 +32,9 @@ export type Fault =
   /** Range requests get the whole file with 200. */
   | { kind: 'ignore-range' }
   /** The first `times` requests get this status. */
-  | { kind: 'status'; status: number; times: number };
+  | { kind: 'status'; status: number; times: number }
+  /** The hub's 302 points to another scheme. */
+  | { kind: 'redirect-to'; location: string };
 
 export interface LoggedRequest {
   server: 'hub' | 'cdn';
@@ -176,6 +178,11 @@ export class HubServer {
     if (fault?.kind === 'status') {
       const active = this.fault(target);
       if (active?.kind === 'status') return this.error(res, active.status, 'Error', `status ${active.status} for the test`);
+    }
+    if (fault?.kind === 'redirect-to') {
+      res.writeHead(302, { Location: fault.location, 'Content-Length': '0' });
+      res.end();
+      return;
     }
     if (!stored.lfs) return this.sendFile(req, res, stored.bytes, target, { etag: 'git', commit: true });
     const sha = fault?.kind === 'wrong-sha' ? sha256(Buffer.from('other bytes')) : stored.sha256;
