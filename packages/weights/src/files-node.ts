@@ -3,7 +3,7 @@
  * layout, with the `config.json` beside an HF one), a Hugging Face folder, a tfjs `model.json` or
  * its folder, and the tfjs IO handler for folders (tfjs-node is not needed).
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import { importCheckpoint, importTfjsArtifacts, parseJsonFile, type ImportedCheckpoint } from './checkpoint.js';
@@ -20,7 +20,25 @@ export function readFileChecked(path: string, what: string, limit = Number.POSIT
     throw new Error(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (size > limit) throw new WeightsFormatError(basename(path), `is ${size} bytes; more than the ${limit} bytes accepted for a ${what}`);
-  return readFileSync(path);
+  return readWhole(path);
+}
+
+/** A whole file in 64 MiB pieces (readFileSync stops at 2 GiB; ViT-H checkpoints are larger). */
+function readWhole(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, bytes, at, Math.min(64 * 1024 * 1024, size - at), at);
+      if (n === 0) throw new Error(`${path} ended after ${at} of ${size} bytes while being read`);
+      at += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
