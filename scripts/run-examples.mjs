@@ -14,7 +14,7 @@ import { analyzeCheckpoint, importCheckpoint } from '@maejs/weights';
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'maejs-examples-'));
 const pretrained = join(work, 'pretrain');
-const chain = ['--checkpoint', join(pretrained, 'model.safetensors'), '--normalization', join(pretrained, 'normalization.json')];
+const chain = ['--model', join(pretrained, 'model.safetensors'), '--normalization', join(pretrained, 'normalization.json')];
 
 function fail(message) {
   throw new Error(message);
@@ -113,7 +113,7 @@ try {
     } catch (error) {
       fail(`examples/${run.example}: ${error.message}\n--- its output:\n${output}`);
     }
-    console.log(`ok   examples/${run.example} ${run.flags.includes('--checkpoint') ? '(weights from pretrain-images) ' : ''}in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${summary}`);
+    console.log(`ok   examples/${run.example} ${run.flags.includes('--model') ? '(weights from pretrain-images) ' : ''}in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${summary}`);
   }
   console.log(`examples: ${runs.length} runs of ${examples.length} examples passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (error) {

@@ -4,7 +4,7 @@
  * (blocks near the input move least), then evaluated. With --baseline, the same architecture from
  * random initialisation is trained the same way, which shows what pre-training bought.
  *
- *   node dist/main.js [--checkpoint <file or HF folder>] [--preset <name>] [--epochs N] [--batch-size N]
+ *   node dist/main.js [--model <hf:owner/name | official name | URL | file or folder>] [--preset <name>] [--offline] [--epochs N] [--batch-size N]
  *                     [--blr X] [--layer-decay X] [--pooling mean|cls] [--train-count N] [--test-count N]
  *                     [--baseline] [--normalization <json>] [--json <file>]
  *
@@ -19,12 +19,13 @@ import { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from '@maejs/data';
 import { loadBundledSample } from '@maejs/data/node';
 import { finetune, type FinetuneOptions, type FinetuneResult, type Pooling } from '@maejs/eval';
 import { MaskedAutoencoder } from '@maejs/mae';
-import { goldenTinyGray, loadMae } from './load-checkpoint.js';
+import { goldenTinyGray, loadModel } from './load-model.js';
 
 const { values: flags } = parseArgs({
   options: {
-    checkpoint: { type: 'string' },
-    preset: { type: 'string', default: 'mae_tiny_28' },
+    model: { type: 'string' },
+    preset: { type: 'string' },
+    offline: { type: 'boolean', default: false },
     epochs: { type: 'string', default: '10' },
     'batch-size': { type: 'string', default: '64' },
     blr: { type: 'string', default: '1e-3' },
@@ -64,11 +65,11 @@ const options: FinetuneOptions = {
 
 const backend = await initBackend(flags.backend as BackendName | 'auto');
 tf.enableProdMode();
-const checkpoint = flags.checkpoint ?? goldenTinyGray();
-const { model, notes } = loadMae(checkpoint, flags.preset);
+const modelSource = flags.model ?? goldenTinyGray();
+const { model, notes } = await loadModel(flags.model, flags.preset, flags.offline);
 const { imgSize, inChans, embedDim, depth } = model.config;
-if (imgSize !== 28 || inChans !== 1) throw new Error(`${checkpoint} is a ${imgSize}x${imgSize}x${inChans} model; this example's data (the bundled Fashion-MNIST sample) is 28x28 gray`);
-console.log(`checkpoint ${checkpoint}: encoder ${embedDim}x${depth}, ${pooling} pooling, layer decay ${options.layerDecay}; backend ${backend}`);
+if (imgSize !== 28 || inChans !== 1) throw new Error(`${modelSource} is a ${imgSize}x${imgSize}x${inChans} model; this example's data (the bundled Fashion-MNIST sample) is 28x28 gray`);
+console.log(`model ${modelSource}: encoder ${embedDim}x${depth}, ${pooling} pooling, layer decay ${options.layerDecay}; backend ${backend}`);
 for (const note of notes) console.log(`  note: ${note}`);
 
 // The data, normalised as in pre-training ({ mean, std } from --normalization, else Fashion-MNIST's).
@@ -99,4 +100,4 @@ async function run(title: string, mae: MaskedAutoencoder): Promise<FinetuneResul
 const pretrained = await run('from the pretrained encoder', model);
 const scratch = flags.baseline ? await run('from random initialisation', new MaskedAutoencoder(model.config, { seed: options.seed })) : undefined;
 const summary = (r: FinetuneResult) => ({ testAccuracy: r.testAccuracy, losses: r.history.map((h) => h.loss) });
-if (flags.json) writeFileSync(flags.json, JSON.stringify({ checkpoint, trainCount, testCount, epochs: options.epochs, pretrained: summary(pretrained), scratch: scratch && summary(scratch) }, null, 2) + '\n');
+if (flags.json) writeFileSync(flags.json, JSON.stringify({ model: modelSource, trainCount, testCount, epochs: options.epochs, pretrained: summary(pretrained), scratch: scratch && summary(scratch) }, null, 2) + '\n');

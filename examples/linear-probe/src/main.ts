@@ -4,7 +4,7 @@
  * on those vectors alone (the official main_linprobe head: BatchNorm without affine, then Linear).
  * Weighted kNN on the same features and the same linear probe on raw pixels are printed beside it.
  *
- *   node dist/main.js [--checkpoint <file or HF folder>] [--preset <name>] [--pooling cls|mean]
+ *   node dist/main.js [--model <hf:owner/name | official name | URL | file or folder>] [--preset <name>] [--offline] [--pooling cls|mean]
  *                     [--train-count N] [--test-count N] [--epochs N] [--normalization <json>] [--json <file>]
  *
  * Data: the Fashion-MNIST sample bundled with @maejs/data (3000 labelled 28x28 images), split
@@ -17,12 +17,13 @@ import { initBackend, type BackendName } from '@maejs/backend';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from '@maejs/data';
 import { loadBundledSample } from '@maejs/data/node';
 import { extractFeatures, knnClassify, linearProbe, type FeatureSet, type Pooling } from '@maejs/eval';
-import { goldenTinyGray, loadMae } from './load-checkpoint.js';
+import { goldenTinyGray, loadModel } from './load-model.js';
 
 const { values: flags } = parseArgs({
   options: {
-    checkpoint: { type: 'string' },
-    preset: { type: 'string', default: 'mae_tiny_28' },
+    model: { type: 'string' },
+    preset: { type: 'string' },
+    offline: { type: 'boolean', default: false },
     pooling: { type: 'string', default: 'cls' },
     'train-count': { type: 'string', default: '2000' },
     'test-count': { type: 'string', default: '1000' },
@@ -47,11 +48,11 @@ const epochs = integerFlag('epochs');
 
 const backend = await initBackend(flags.backend as BackendName | 'auto');
 tf.enableProdMode();
-const checkpoint = flags.checkpoint ?? goldenTinyGray();
-const { model, notes } = loadMae(checkpoint, flags.preset);
+const modelSource = flags.model ?? goldenTinyGray();
+const { model, notes } = await loadModel(flags.model, flags.preset, flags.offline);
 const { imgSize, inChans, embedDim } = model.config;
-if (imgSize !== 28 || inChans !== 1) throw new Error(`${checkpoint} is a ${imgSize}x${imgSize}x${inChans} model; this example's data (the bundled Fashion-MNIST sample) is 28x28 gray`);
-console.log(`checkpoint ${checkpoint}: encoder ${embedDim}x${model.config.depth}, ${pooling} pooling; backend ${backend}`);
+if (imgSize !== 28 || inChans !== 1) throw new Error(`${modelSource} is a ${imgSize}x${imgSize}x${inChans} model; this example's data (the bundled Fashion-MNIST sample) is 28x28 gray`);
+console.log(`model ${modelSource}: encoder ${embedDim}x${model.config.depth}, ${pooling} pooling; backend ${backend}`);
 for (const note of notes) console.log(`  note: ${note}`);
 
 // The data, normalised as in pre-training ({ mean, std } from --normalization, else Fashion-MNIST's).
@@ -81,7 +82,7 @@ const probe = await linearProbe(train, test, { numClasses: 10, epochs, onEpochEn
 const knn = await knnClassify(train, test, { numClasses: 10, k: Math.min(20, trainCount) });
 const pixelProbe = await linearProbe({ features: trainImages, labels: trainLabels, dim: pixels }, { features: testImages, labels: testLabels, dim: pixels }, { numClasses: 10, epochs });
 const results = {
-  checkpoint,
+  model: modelSource,
   pooling,
   trainCount,
   testCount,

@@ -3,8 +3,8 @@
  * one row per image, original | masked | reconstruction | reconstruction with the visible
  * patches pasted back.
  *
- *   node dist/main.js [--checkpoint <file or HF folder>] [--preset <name>] [--images sample|<folder>]
- *                     [--count N] [--mask-ratio R] [--seed S] [--normalization <json>] [--out fig.png]
+ *   node dist/main.js [--model <hf:owner/name | official name | URL | file or folder>] [--preset <name>] [--offline]
+ *                     [--images sample|<folder>] [--count N] [--mask-ratio R] [--seed S] [--normalization <json>] [--out fig.png]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,12 +13,13 @@ import { initBackend, type BackendName } from '@maejs/backend';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, IMAGENET_MEAN, IMAGENET_STD } from '@maejs/data';
 import { loadBundledSample, loadImageFolder } from '@maejs/data/node';
 import { reconstructionGrid, writePng } from '@maejs/trainer/node';
-import { goldenTinyGray, loadMae } from './load-checkpoint.js';
+import { loadModel } from './load-model.js';
 
 const { values: flags } = parseArgs({
   options: {
-    checkpoint: { type: 'string' },
-    preset: { type: 'string', default: 'mae_tiny_28' },
+    model: { type: 'string' },
+    preset: { type: 'string' },
+    offline: { type: 'boolean', default: false },
     images: { type: 'string', default: 'sample' },
     count: { type: 'string', default: '8' },
     'mask-ratio': { type: 'string' },
@@ -39,12 +40,11 @@ if (maskRatio !== undefined && !(maskRatio >= 0 && maskRatio < 1)) throw new Err
 
 const backend = await initBackend(flags.backend as BackendName | 'auto');
 tf.enableProdMode();
-const checkpoint = flags.checkpoint ?? goldenTinyGray();
-const { model, notes, decoderLoaded } = loadMae(checkpoint, flags.preset);
+const { model, source: modelName, notes, hasDecoder } = await loadModel(flags.model, flags.preset, flags.offline);
 const { imgSize, inChans, patchSize, embedDim, depth, decoderEmbedDim, decoderDepth } = model.config;
-console.log(`checkpoint ${checkpoint}: ${imgSize}x${imgSize}x${inChans}, patch ${patchSize}, encoder ${embedDim}x${depth}, decoder ${decoderEmbedDim}x${decoderDepth}; backend ${backend}`);
+console.log(`model ${modelName}: ${imgSize}x${imgSize}x${inChans}, patch ${patchSize}, encoder ${embedDim}x${depth}, decoder ${decoderEmbedDim}x${decoderDepth}; backend ${backend}`);
 for (const note of notes) console.log(`  note: ${note}`);
-if (!decoderLoaded) console.log('  the checkpoint holds no decoder (an encoder-only checkpoint): the reconstructions come from a random decoder');
+if (!hasDecoder) console.log('  the checkpoint holds no decoder (an encoder-only checkpoint): the reconstructions come from a random decoder');
 
 // Normalisation the model was trained with: a JSON file { mean, std } (the pre-training example
 // writes one), else ImageNet's for RGB models (the official checkpoints) and Fashion-MNIST's for gray ones.
