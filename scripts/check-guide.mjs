@@ -4,8 +4,8 @@
 //   `// name.ts`, else <doc>-<n>.ts) and all of them are type-checked together (strict, NodeNext);
 // - the blocks are run in the order of RUNS below, with the arguments given there, in that folder
 //   (it has four PNGs from the bundled Fashion-MNIST sample in images/); a block marked
-//   ```ts no-run is only type-checked, and a block other blocks import (load-model.ts) runs as
-//   their import. Every other block must be in RUNS;
+//   ```ts no-run is only type-checked, and a block other blocks import runs as their import.
+//   Every other block must be in RUNS;
 // - the files the guide says the blocks write exist and are what it says.
 // Needs `npm run build` first. Exit code 1 on any failure.
 import { spawnSync } from 'node:child_process';
@@ -22,6 +22,7 @@ const DOCS = ['docs/getting-started.md', 'README.md'];
 const RUNS = [
   ['backend.ts'],
   ['pretrain.ts'],
+  ['load.ts', 'model.safetensors'],
   ['reconstruct.ts', 'model.safetensors', 'images'],
   ['features.ts', 'model.safetensors', 'images'],
   ['readme-1.ts'],
