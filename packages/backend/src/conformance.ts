@@ -20,6 +20,8 @@
  * every value is finite. The report gives per check the max absolute error and the max
  * relative error `|a - b| / max(|b|, 1e-3 * scale)` (elements far below the check's own
  * magnitude do not blow it up).
+ *
+ * @module conformance
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { detectEnvironment, type Environment } from './environment.js';

@@ -1,7 +1,9 @@
 /**
- * @maejs/backend: the bottom floor of maejs. Starts a tfjs backend, registers tfjs-core's
+ * `@maejs/backend`: the bottom floor of maejs. Starts a tfjs backend, registers tfjs-core's
  * gradients (tfjs-core's Node entry has none), and provides the few ops maejs needs that
  * some backend lacks, written once for every backend.
+ *
+ * @module index
  */
 import { registerAdamWKernel } from './adamw-update.js';
 import { registerTfjsGradients } from './gradients.js';

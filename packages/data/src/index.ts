@@ -1,7 +1,9 @@
 /**
- * @maejs/data, browser-safe core: bytes in, typed arrays out. IDX (MNIST / Fashion-MNIST) and
+ * `@maejs/data`, browser-safe core: bytes in, typed arrays out. IDX (MNIST / Fashion-MNIST) and
  * `.npy` parsing with bounded gzip, the MAE augmentation, and seeded, prefetching, resumable
  * batches. File-system parts (finding datasets, image folders) are in `@maejs/data/node`.
+ *
+ * @module index
  */
 export { DataFormatError } from './errors.js';
 export { gunzip, isGzip, DEFAULT_MAX_BYTES, type GunzipOptions } from './gzip.js';

@@ -1,6 +1,8 @@
 /**
- * @maejs/data/node: the Node-only parts (file system, dataset lookup and download, PNG/JPEG
+ * `@maejs/data/node`: the Node-only parts (file system, dataset lookup and download, PNG/JPEG
  * folders, `.npy` files), plus everything of the browser-safe core for convenience.
+ *
+ * @module node
  */
 export * from './index.js';
 export {

@@ -1,9 +1,11 @@
 /**
- * @maejs/hub: pretrained checkpoints by name or URL, downloaded once (with progress, retries and
+ * `@maejs/hub`: pretrained checkpoints by name or URL, downloaded once (with progress, retries and
  * resume, size and SHA-256 checked) into a cache that works offline. This entry is
  * browser-safe: it uses the global `fetch` and, by default, the Cache API. `@maejs/hub/node`
  * adds the file-system cache and the environment variables (HF_ENDPOINT, HF_TOKEN,
  * HF_HUB_OFFLINE, MAEJS_CACHE).
+ *
+ * @module index
  */
 import { defaultBrowserCache } from './cache.js';
 import { type FetchedSource, fetchSourceWith, type HubOptions } from './hub.js';

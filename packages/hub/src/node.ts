@@ -1,8 +1,10 @@
 /**
- * @maejs/hub/node: the file-system cache and the environment variables, plus everything of the
+ * `@maejs/hub/node`: the file-system cache and the environment variables, plus everything of the
  * browser-safe entry. `fetchSource` here keeps files under `$MAEJS_CACHE/hub`, else
  * `$XDG_CACHE_HOME/maejs/hub`, else `~/.cache/maejs/hub`, and reads HF_ENDPOINT, HF_TOKEN,
  * HF_HUB_OFFLINE and MAEJS_OFFICIAL_BASE_URL for options not given.
+ *
+ * @module node
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';

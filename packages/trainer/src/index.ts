@@ -1,6 +1,8 @@
 /**
- * @maejs/trainer: MAE pre-training as the official main_pretrain/engine_pretrain: AdamW with
+ * `@maejs/trainer`: MAE pre-training as the official main_pretrain/engine_pretrain: AdamW with
  * parameter groups, lr schedule, accumulation, clipping, checkpoints with exact resume.
+ *
+ * @module index
  */
 export { AdamW } from './adamw.js';
 export type { AdamWOptions, AdamWParamState, AdamWState, GroupAssigner, ParamGroup } from './adamw.js';

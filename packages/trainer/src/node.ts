@@ -1,6 +1,8 @@
 /**
  * Node-only parts of the trainer: checkpoints in a folder, written atomically, and a JSONL
  * metrics log. Browser code imports `@maejs/trainer` only.
+ *
+ * @module node
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, appendFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

@@ -1,6 +1,8 @@
 /**
- * @maejs/weights: safe, dependency-free readers and writers of tensor files
+ * `@maejs/weights`: safe, dependency-free readers and writers of tensor files
  * (.npy, .safetensors, PyTorch .pth). Bytes in, typed arrays out.
+ *
+ * @module index
  */
 export { type SourceDtype, type TensorRecord, WeightsFormatError } from './tensor-record.js';
 export { parseNpy, encodeNpy } from './npy.js';

@@ -1,9 +1,11 @@
 /**
- * @maejs/weights/node: checkpoints on disk (files, Hugging Face folders, tfjs folders and the
+ * `@maejs/weights/node`: checkpoints on disk (files, Hugging Face folders, tfjs folders and the
  * tfjs file handler) and pretrained MAEs with Node's defaults: files kept under
  * `$MAEJS_CACHE/hub` (else `$XDG_CACHE_HOME/maejs/hub`, else `~/.cache/maejs/hub`),
  * HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE and MAEJS_OFFICIAL_BASE_URL read for options not given,
  * and local paths as sources. Also re-exports everything from `@maejs/weights`.
+ *
+ * @module node
  */
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
