@@ -22,9 +22,17 @@ describeEachBackend('MaskedAutoencoder', () => {
     tf.dispose([images, ...Object.values(out)]);
   });
 
-  it('is deterministic for a seed and counts its parameters', () => {
+  it('counts its parameters as the official MaskedAutoencoderViT of the same sizes', () => {
+    // Counted by hand from the official module list (D = 16, MLP 64, L = 4, patch values 32; D' = 8, MLP 32).
+    const block = (d: number, hidden: number) => 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + 2 * d + (d * hidden + hidden) + (hidden * d + d);
+    const encoder = 16 /* cls_token */ + 5 * 16 /* pos_embed */ + (32 * 16 + 16) /* patch_embed */ + block(16, 64) + 2 * 16 /* norm */;
+    const decoder = 8 /* mask_token */ + 5 * 8 /* decoder_pos_embed */ + (16 * 8 + 8) /* decoder_embed */ + block(8, 32) + 2 * 8 /* decoder_norm */ + (8 * 32 + 32) /* decoder_pred */;
+    expect(encoder + decoder).toBe(5296);
+    expect(model.params.count()).toBe(5296);
+  });
+
+  it('is deterministic for a seed', () => {
     const again = new MaskedAutoencoder(tiny, { seed: 1 });
-    expect(again.params.count()).toBe(model.params.count());
     const a = model.params.get('blocks.0.attn.qkv.weight').variable.dataSync();
     expect(again.params.get('blocks.0.attn.qkv.weight').variable.dataSync()).toEqual(a);
     again.dispose();
