@@ -35,7 +35,12 @@ export class MaeDecoder {
     readonly options: MaeDecoderOptions,
   ) {
     const o = options;
+    for (const key of ['numPatches', 'embedDim', 'patchDim', 'decoderEmbedDim'] as const) {
+      if (!Number.isInteger(o[key]) || o[key] < 1) throw new Error(`MaeDecoder: ${key} is ${o[key]}: expected a positive integer`);
+    }
+    if (!Number.isInteger(o.decoderDepth) || o.decoderDepth < 0) throw new Error(`MaeDecoder: decoderDepth is ${o.decoderDepth}: expected an integer >= 0`);
     const grid = Math.round(Math.sqrt(o.numPatches));
+    if (grid * grid !== o.numPatches) throw new Error(`MaeDecoder: numPatches ${o.numPatches} is not a square: expected gridSize^2 patches (a square grid)`);
     this.maskToken = params.add('mask_token', tokenInit([1, 1, o.decoderEmbedDim], params.nextSeed()));
     this.decoderPosEmbed = params.add('decoder_pos_embed', tf.tensor3d(sincosPosEmbed2d(o.decoderEmbedDim, grid, true), [1, 1 + o.numPatches, o.decoderEmbedDim]), 'plain', false);
     this.decoderEmbed = new Linear(params, 'decoder_embed', o.embedDim, o.decoderEmbedDim);
@@ -52,8 +57,15 @@ export class MaeDecoder {
    * idsRestore: int32 [N, L] -> prediction [N, L, p*p*C] (cls removed).
    */
   apply(latent: tf.Tensor3D, idsRestore: tf.Tensor2D): tf.Tensor3D {
+    const { numPatches: l, decoderEmbedDim: d, embedDim } = this.options;
+    if (latent.rank !== 3 || latent.shape[2] !== embedDim || latent.shape[1] < 1 || latent.shape[1] > l + 1) {
+      throw new Error(`MaeDecoder: latent has shape [${latent.shape}], expected [N, 1+K, ${embedDim}] with cls first and 0 <= K <= ${l} visible tokens`);
+    }
     const [n, t] = latent.shape;
-    const { numPatches: l, decoderEmbedDim: d } = this.options;
+    if (idsRestore.rank !== 2 || idsRestore.shape[0] !== n || idsRestore.shape[1] !== l) {
+      throw new Error(`MaeDecoder: idsRestore has shape [${idsRestore.shape}], expected [N, L] = [${n}, ${l}]`);
+    }
+    if (idsRestore.dtype !== 'int32') throw new Error(`MaeDecoder: idsRestore must be int32, got ${idsRestore.dtype}`);
     const x = this.decoderEmbed.apply(latent) as tf.Tensor3D; // [N, 1+K, D']
     const cls = tf.slice(x, [0, 0, 0], [n, 1, d]); // [N, 1, D']
     const visible = tf.slice(x, [0, 1, 0], [n, t - 1, d]); // [N, K, D']

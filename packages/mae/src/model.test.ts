@@ -40,8 +40,8 @@ describeEachBackend('MaskedAutoencoder', () => {
 
   it.each([
     [[2, 8, 8], /images must be NHWC \[N, 8, 8, 2\], got rank 3 shape \[2,8,8\]/],
-    [[2, 12, 12, 2], /images are 12x12, but the model expects 8x8 \(config\.imgSize\)/],
-    [[2, 8, 8, 3], /images have 3 channels, but the model expects 2 \(config\.inChans\)/],
+    [[2, 12, 12, 2], /images are 12x12, but the model expects 8x8 \(imgSize\)/],
+    [[2, 8, 8, 3], /images have 3 channels, but the model expects 2 \(inChans\)/],
   ])('rejects images of shape %j', (shape, message) => {
     const images = tf.zeros(shape as number[]);
     expect(() => model.forward(images as tf.Tensor4D)).toThrow(message);

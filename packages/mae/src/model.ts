@@ -70,14 +70,9 @@ export class MaskedAutoencoder {
    * Infinity in a sample), and a non-finite loss stops training when it is read.
    */
   checkImages(images: tf.Tensor): asserts images is tf.Tensor4D {
-    const { imgSize, inChans } = this.config;
-    if (images.rank !== 4) throw new Error(`images must be NHWC [N, ${imgSize}, ${imgSize}, ${inChans}], got rank ${images.rank} shape [${images.shape}]`);
-    const [n, h, w, c] = images.shape;
-    if (n < 1) throw new Error('images: the batch is empty');
-    if (h !== imgSize || w !== imgSize) throw new Error(`images are ${h}x${w}, but the model expects ${imgSize}x${imgSize} (config.imgSize)`);
-    if (c !== inChans) throw new Error(`images have ${c} channels, but the model expects ${inChans} (config.inChans); images are NHWC`);
-    if (images.dtype !== 'float32') throw new Error(`images must be float32, got ${images.dtype}`);
+    this.encoder.checkImages(images);
   }
+
 
   /**
    * Encoder with masking (official forward_encoder). images: [N, H, W, C] ->

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expandTo, linear, tfSeed } from '@maejs/backend';
 import { patchify } from '@maejs/patchify';
-import { Block, LayerNorm, Linear } from './layers.js';
+import { Block, checkPositiveInt, LayerNorm } from './layers.js';
 import { ParamRegistry, xavierUniform } from './params.js';
 import { sincosPosEmbed2d } from './pos-embed.js';
 
@@ -76,6 +76,9 @@ export class ViTEncoder {
     readonly options: ViTEncoderOptions,
   ) {
     const o = options;
+    for (const key of ['imgSize', 'patchSize', 'inChans', 'embedDim'] as const) checkPositiveInt(`ViTEncoder: ${key}`, o[key]);
+    if (!Number.isInteger(o.depth) || o.depth < 0) throw new Error(`ViTEncoder: depth is ${o.depth}: expected an integer >= 0`);
+    if (o.imgSize % o.patchSize !== 0) throw new Error(`ViTEncoder: imgSize ${o.imgSize} is not a multiple of patchSize ${o.patchSize}: expected a whole grid of patches`);
     const grid = o.imgSize / o.patchSize;
     this.numPatches = grid * grid;
     // Definition order follows the official state dict: cls_token, pos_embed, (mask_token), patch_embed, blocks, norm.
@@ -86,8 +89,23 @@ export class ViTEncoder {
     this.norm = new LayerNorm(params, 'norm', o.embedDim, o.layerNormEps);
   }
 
+  /**
+   * Validates an image batch: NHWC [N, imgSize, imgSize, inChans] float32. Only the shape and
+   * dtype are checked, never the values: reading them back would make a GPU wait for the CPU.
+   */
+  checkImages(images: tf.Tensor): asserts images is tf.Tensor4D {
+    const { imgSize, inChans } = this.options;
+    if (images.rank !== 4) throw new Error(`images must be NHWC [N, ${imgSize}, ${imgSize}, ${inChans}], got rank ${images.rank} shape [${images.shape}]`);
+    const [n, h, w, c] = images.shape;
+    if (n < 1) throw new Error('images: the batch is empty');
+    if (h !== imgSize || w !== imgSize) throw new Error(`images are ${h}x${w}, but the model expects ${imgSize}x${imgSize} (imgSize)`);
+    if (c !== inChans) throw new Error(`images have ${c} channels, but the model expects ${inChans} (inChans); images are NHWC`);
+    if (images.dtype !== 'float32') throw new Error(`images must be float32, got ${images.dtype}`);
+  }
+
   /** Patch tokens with position embedding, before masking. imgs: [N, H, W, C] -> [N, L, D] */
   embed(imgs: tf.Tensor4D): tf.Tensor3D {
+    this.checkImages(imgs);
     const tokens = this.patchEmbed.apply(imgs); // [N, L, D]
     const patchPos = tf.slice(this.posEmbed, [0, 1, 0], [1, this.numPatches, this.options.embedDim]); // [1, L, D]
     return tf.add(tokens, patchPos) as tf.Tensor3D;
@@ -98,6 +116,8 @@ export class ViTEncoder {
    * x: [N, T, D] (visible tokens) -> [N, 1+T, D].
    */
   encodeTokens(x: tf.Tensor3D): tf.Tensor3D {
+    const { embedDim } = this.options;
+    if (x.rank !== 3 || x.shape[2] !== embedDim) throw new Error(`ViTEncoder.encodeTokens: tokens have shape [${x.shape}], expected [N, T, ${embedDim}]`);
     const [n, , d] = x.shape;
     const clsPos = tf.slice(this.posEmbed, [0, 0, 0], [1, 1, d]); // [1, 1, D]
     const cls = expandTo(tf.add(this.clsToken, clsPos), [n, 1, d]); // [N, 1, D]

@@ -3,6 +3,18 @@ import { linear } from '@maejs/backend';
 import { gelu, layerNorm2d } from './fused.js';
 import { ParamRegistry, xavierUniform } from './params.js';
 
+/** Throws unless `value` is a positive integer; `what` names it in the message. */
+export function checkPositiveInt(what: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${what} is ${value}: expected a positive integer`);
+}
+
+/** Throws unless the last axis of x has `expected` features; `what` names the layer. */
+function checkLastDim(what: string, x: tf.Tensor, expected: number): void {
+  if (x.rank < 1 || x.shape[x.rank - 1] !== expected) {
+    throw new Error(`${what}: input has shape [${x.shape}], expected [..., ${expected}] (last axis = features)`);
+  }
+}
+
 /**
  * Fully connected layer y = x W + b. x: [..., in] -> [..., out]. The weight is kept [in, out]
  * (the PyTorch [out, in] transposed) so the product is a plain 2-D matMul, the fast path on
@@ -14,16 +26,19 @@ export class Linear {
 
   constructor(
     params: ParamRegistry,
-    name: string,
+    readonly name: string,
     readonly inDim: number,
     readonly outDim: number,
   ) {
+    checkPositiveInt(`Linear '${name}': inDim`, inDim);
+    checkPositiveInt(`Linear '${name}': outDim`, outDim);
     this.weight = params.add(`${name}.weight`, xavierUniform([inDim, outDim], params.nextSeed()), 'linear');
     this.bias = params.add(`${name}.bias`, tf.zeros([outDim]));
   }
 
   /** x: [..., inDim] -> x W + b: [..., outDim]. */
   apply(x: tf.Tensor): tf.Tensor {
+    checkLastDim(`Linear '${this.name}'`, x, this.inDim);
     const lead = x.shape.slice(0, -1);
     const rows = tf.reshape(x, [-1, this.inDim]) as tf.Tensor2D; // [M, in]
     const y = linear(rows, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D); // [M, out]
@@ -38,17 +53,20 @@ export class LayerNorm {
 
   constructor(
     params: ParamRegistry,
-    name: string,
-    dim: number,
+    readonly name: string,
+    readonly dim: number,
     readonly eps: number,
   ) {
+    checkPositiveInt(`LayerNorm '${name}': dim`, dim);
+    if (!(eps > 0)) throw new Error(`LayerNorm '${name}': eps is ${eps}: expected a positive number`);
     this.weight = params.add(`${name}.weight`, tf.ones([dim]));
     this.bias = params.add(`${name}.bias`, tf.zeros([dim]));
   }
 
   /** Normalises x: [..., D] over its last axis, then scales by `weight` and adds `bias`. */
   apply(x: tf.Tensor): tf.Tensor {
-    const rows = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D; // [M, D]
+    checkLastDim(`LayerNorm '${this.name}'`, x, this.dim);
+    const rows = tf.reshape(x, [-1, this.dim]) as tf.Tensor2D; // [M, D]
     return tf.reshape(layerNorm2d(rows, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps), x.shape);
   }
 }
@@ -67,10 +85,12 @@ export class Attention {
 
   constructor(
     params: ParamRegistry,
-    name: string,
+    readonly name: string,
     readonly dim: number,
     readonly numHeads: number,
   ) {
+    checkPositiveInt(`Attention '${name}': numHeads`, numHeads);
+    if (dim % numHeads !== 0) throw new Error(`Attention '${name}': dim ${dim} is not a multiple of numHeads ${numHeads}: expected dim = numHeads * headDim`);
     this.headDim = dim / numHeads;
     this.scale = this.headDim ** -0.5;
     this.qkv = new Linear(params, `${name}.qkv`, dim, 3 * dim);
@@ -79,6 +99,7 @@ export class Attention {
 
   /** Multi-head self-attention of x: [B, T, D] -> [B, T, D]. */
   apply(x: tf.Tensor): tf.Tensor {
+    if (x.rank !== 3 || x.shape[2] !== this.dim) throw new Error(`Attention '${this.name}': input has shape [${x.shape}], expected [B, T, ${this.dim}]`);
     const [b, t] = x.shape;
     const toHeads = (part: tf.Tensor) => tf.transpose(tf.reshape(part, [b, t, this.numHeads, this.headDim]), [0, 2, 1, 3]); // [B, H, T, hd]
     // q, k and v from column blocks of the fused qkv weight: three matMuls instead of one and a
