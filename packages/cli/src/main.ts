@@ -1,29 +1,36 @@
 /** The `mae` command: dispatch to subcommands. */
 import * as tf from '@tensorflow/tfjs-core';
-import { UsageError } from './args.js';
-import { backendsCommand } from './commands/backends.js';
-import { demoCommand } from './commands/demo.js';
-import { forwardCommand } from './commands/forward.js';
-import { pretrainCommand } from './commands/pretrain.js';
-import { visualizeCommand } from './commands/visualize.js';
-import { evalCommand } from './commands/eval.js';
-import { featuresCommand } from './commands/features.js';
+import { formatHelp, UsageError, wantsHelp, type CommandHelp } from './args.js';
+import { backendsCommand, backendsHelp } from './commands/backends.js';
+import { demoCommand, demoHelp } from './commands/demo.js';
+import { forwardCommand, forwardHelp } from './commands/forward.js';
+import { pretrainCommand, pretrainHelp } from './commands/pretrain.js';
+import { visualizeCommand, visualizeHelp } from './commands/visualize.js';
+import { evalCommand, evalHelp } from './commands/eval.js';
+import { featuresCommand, featuresHelp } from './commands/features.js';
 
-const COMMANDS: Record<string, { summary: string; run: (argv: string[], log: (line: string) => void) => Promise<void> }> = {
-  pretrain: { summary: 'MAE pre-training (no flags: the 28x28 preset on the bundled sample for a few minutes); --key value sets any model or training setting', run: pretrainCommand },
-  visualize: { summary: 'reconstruction figure of a checkpoint: --checkpoint <run> --images <data> --out fig.png', run: visualizeCommand },
-  eval: { summary: 'linear probe, kNN and fine-tuning of a checkpoint on fashion-mnist (--baseline: raw pixels too)', run: evalCommand },
-  features: { summary: 'frozen encoder features of images as .npy (cls or mean pooling)', run: featuresCommand },
-  demo: { summary: 'parity check on the golden case (when present) and a short training run on the built-in sample', run: demoCommand },
-  forward: { summary: 'one MAE forward pass: --weights <any checkpoint or hf:/name/URL> [--config] --images [--noise] --out', run: forwardCommand },
-  backends: { summary: 'which tfjs backends start here, and why the others do not', run: backendsCommand },
-  convert: { summary: 'checkpoints between official .pth/.safetensors, Hugging Face ViTMAE and tfjs: <in> <out> [--to official|hf|tfjs] [--preset|--config]', run: async (argv, log) => (await import('./commands/convert.js')).convertCommand(argv, log) },
-  info: { summary: 'what a checkpoint holds: format, keys, shapes, inferred config, decoder absent, head present', run: async (argv, log) => (await import('./commands/info.js')).infoCommand(argv, log) },
-  download: { summary: 'fill the cache with a pretrained checkpoint: hf:<owner>/<name>[@revision], an official name (mae_visualize_vit_base, ...) or a URL; prints where', run: async (argv, log) => (await import('./commands/download.js')).downloadCommand(argv, log) },
+interface Command {
+  summary: string;
+  run: (argv: string[], log: (line: string) => void) => Promise<void>;
+  /** What `mae <command> --help` prints (see {@link formatHelp}). */
+  help: () => CommandHelp | Promise<CommandHelp>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  pretrain: { summary: 'MAE pre-training (no flags: the 28x28 preset on the bundled sample for a few minutes); --key value sets any model or training setting', run: pretrainCommand, help: pretrainHelp },
+  visualize: { summary: 'reconstruction figure of a checkpoint: --checkpoint <run> --images <data> --out fig.png', run: visualizeCommand, help: () => visualizeHelp },
+  eval: { summary: 'linear probe, kNN and fine-tuning of a checkpoint on fashion-mnist (--baseline: raw pixels too)', run: evalCommand, help: () => evalHelp },
+  features: { summary: 'frozen encoder features of images as .npy (cls or mean pooling)', run: featuresCommand, help: () => featuresHelp },
+  demo: { summary: 'parity check on the golden case (when present) and a short training run on the built-in sample', run: demoCommand, help: () => demoHelp },
+  forward: { summary: 'one MAE forward pass: --weights <any checkpoint or hf:/name/URL> [--config] --images [--noise] --out', run: forwardCommand, help: () => forwardHelp },
+  backends: { summary: 'which tfjs backends start here, and why the others do not', run: backendsCommand, help: () => backendsHelp },
+  convert: { summary: 'checkpoints between official .pth/.safetensors, Hugging Face ViTMAE and tfjs: <in> <out> [--to official|hf|tfjs] [--preset|--config]', run: async (argv, log) => (await import('./commands/convert.js')).convertCommand(argv, log), help: async () => (await import('./commands/convert.js')).convertHelp },
+  info: { summary: 'what a checkpoint holds: format, keys, shapes, inferred config, decoder absent, head present', run: async (argv, log) => (await import('./commands/info.js')).infoCommand(argv, log), help: async () => (await import('./commands/info.js')).infoHelp },
+  download: { summary: 'fill the cache with a pretrained checkpoint: hf:<owner>/<name>[@revision], an official name (mae_visualize_vit_base, ...) or a URL; prints where', run: async (argv, log) => (await import('./commands/download.js')).downloadCommand(argv, log), help: async () => (await import('./commands/download.js')).downloadHelp },
 };
 
 function usage(): string {
-  return `usage: mae <command> [--flags]\n\n${Object.entries(COMMANDS)
+  return `usage: mae <command> [--flags]   (mae <command> --help: its flags, defaults and an example)\n\n${Object.entries(COMMANDS)
     .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
     .join('\n')}`;
 }
@@ -42,6 +49,10 @@ export async function main(argv: string[], log: (line: string) => void = console
   }
   tf.enableProdMode();
   try {
+    if (wantsHelp(rest)) {
+      log(formatHelp(await command.help()));
+      return 0;
+    }
     await command.run(rest, log);
     return 0;
   } catch (error) {

@@ -7,10 +7,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { partialConfigFromJson, preset, resizeStateDictPosEmbed, resolveConfig, type MaeConfig, type PosEmbedResizeMethod } from '@maejs/mae';
 import { analyzeCheckpoint, exportSafetensors, fileSystemHandler, maeStateOf, parseJsonFile, readCheckpointPath, readFileChecked, saveStateDictTfjs, type ImportedCheckpoint } from '@maejs/weights/node';
-import { UsageError } from '../args.js';
+import { formatHelp, parseCommandLine, UsageError, type CommandHelp, type FlagSpec } from '../args.js';
 import { fallbackConfig, readCheckpointSource } from '../weights-source.js';
 
 export { fileSystemHandler };
@@ -49,31 +48,24 @@ export function readPresetFlag(value: string | undefined): Partial<MaeConfig> {
 }
 
 const FLAGS = {
-  to: { type: 'string' },
-  config: { type: 'string' },
-  preset: { type: 'string' },
-  'img-size': { type: 'string' },
-  'pos-embed': { type: 'string' },
-  offline: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
+  to: { type: 'string', description: 'output layout: official, hf or tfjs (default from <out>: *.safetensors -> official, *model.json -> tfjs)' },
+  config: { type: 'string', description: 'fields the tensors do not determine (numHeads, decoderNumHeads, ...), as JSON or a JSON file with MaeConfig or official names: \'{"num_heads": 12, "decoder_num_heads": 16}\'' },
+  preset: { type: 'string', description: 'a preset to take those fields from (mae_vit_base_patch16, mae_vit_large_patch16, ...)' },
+  'img-size': { type: 'string', description: 'new image size: position embeddings interpolated (bicubic, as the official interpolate_pos_embed) or recomputed (--pos-embed sincos)' },
+  'pos-embed': { type: 'string', description: 'bicubic or sincos, with --img-size', default: 'bicubic' },
+  offline: { type: 'boolean', description: 'use downloaded files only (also HF_HUB_OFFLINE=1)' },
+} satisfies FlagSpec;
 
-const HELP = `usage: mae convert <in> <out> [--to official|hf|tfjs] [--config <json or file>] [--preset <name>] [--img-size N [--pos-embed bicubic|sincos]] [--offline]
-
-  <in>   .pth or .safetensors (official or Hugging Face layout), a Hugging Face folder
-         (config.json + model.safetensors | pytorch_model.bin), or a tfjs model.json / its folder;
-         or hf:<owner>/<name>[@revision], an official name (mae_visualize_vit_base, ...) or an
-         http(s) URL, downloaded once into the cache
-  <out>  official: a .safetensors file (or a folder: <out>/model.safetensors)
-         hf: a folder (model.safetensors + config.json for transformers' ViTMAEForPreTraining)
-         tfjs: a folder or a model.json path (model.json + group1-shard*of*.bin)
-  --to          output layout; default from <out>: *.safetensors -> official, *model.json -> tfjs
-  --config      fields the tensors do not determine (numHeads, decoderNumHeads, ...), as JSON with
-                MaeConfig or official names: '{"num_heads": 12, "decoder_num_heads": 16}'
-  --preset      a preset to take those fields from (mae_vit_base_patch16, mae_vit_large_patch16, ...)
-  --img-size    new image size: position embeddings interpolated (bicubic, as the official
-                interpolate_pos_embed) or recomputed (--pos-embed sincos)
-  --offline     use downloaded files only (also HF_HUB_OFFLINE=1)`;
+export const convertHelp: CommandHelp = {
+  usage: 'mae convert <in> <out> [--to official|hf|tfjs] [--config <json or file>] [--preset <name>] [--img-size N [--pos-embed bicubic|sincos]] [--offline]',
+  summary: 'Converts an MAE checkpoint between the official layout (.pth / .safetensors), the Hugging Face ViTMAE layout and the tfjs format.',
+  arguments: [
+    ['<in>', '.pth or .safetensors (official or Hugging Face layout), a Hugging Face folder (config.json + model.safetensors | pytorch_model.bin), or a tfjs model.json / its folder; or hf:<owner>/<name>[@revision], an official name (mae_visualize_vit_base, ...) or an http(s) URL, downloaded once into the cache'],
+    ['<out>', 'official: a .safetensors file, or a folder (<out>/model.safetensors); hf: a folder (model.safetensors + config.json for transformers\' ViTMAEForPreTraining); tfjs: a folder or a model.json path (model.json + group1-shard*of*.bin)'],
+  ],
+  flags: FLAGS,
+  examples: ['mae convert state_dict.pth state_dict.safetensors', 'mae convert mae_visualize_vit_base vit-mae-base-hf --to hf', 'mae convert hf:facebook/vit-mae-base tfjs-model/ --to tfjs --img-size 112'],
+};
 
 type Target = 'official' | 'hf' | 'tfjs';
 
@@ -83,14 +75,6 @@ function targetOf(out: string, to: string | undefined): Target {
   if (out.endsWith('.safetensors')) return 'official';
   if (out.endsWith('model.json')) return 'tfjs';
   throw new UsageError(`mae convert: say --to official|hf|tfjs (cannot tell from '${out}')`);
-}
-
-function parseConvertArgs(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError(`mae convert: ${(error as Error).message}`);
-  }
 }
 
 /** New image size and position-embedding method from the flags, if any. */
@@ -129,9 +113,8 @@ export function describeImport(c: ImportedCheckpoint): string {
 
 /** `mae convert`. */
 export async function convertCommand(argv: string[], log: (line: string) => void): Promise<void> {
-  const { values, positionals } = parseConvertArgs(argv);
-  if (values.help) return log(HELP);
-  if (positionals.length !== 2) throw new UsageError(`mae convert: expected <in> <out>, got ${positionals.length} argument(s)\n${HELP}`);
+  const { values, positionals } = parseCommandLine(argv, FLAGS, 'convert');
+  if (positionals.length !== 2) throw new UsageError(`mae convert: expected <in> <out>, got ${positionals.length} argument(s)\n${formatHelp(convertHelp)}`);
   const [input, out] = positionals;
   const target = targetOf(out, values.to);
   const resize = resizeOf(values);

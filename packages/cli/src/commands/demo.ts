@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { MaskedAutoencoder, maeTiny28 } from '@maejs/mae';
 import { parseNpy } from '@maejs/weights';
-import { type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
+import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { syntheticShapes } from '../sample.js';
 import { readConfigFile } from './forward.js';
 import { readImagesNpy, readNoiseNpy, readStateDict } from '../tensors-io.js';
@@ -14,6 +14,13 @@ export const demoFlags: FlagSpec = {
   steps: { type: 'string', description: 'training steps on the built-in sample', default: '40' },
   batch: { type: 'string', description: 'batch size on the built-in sample', default: '32' },
   backend: { type: 'string', description: 'auto | tensorflow | wasm | cpu | ...', default: 'auto' },
+};
+
+export const demoHelp: CommandHelp = {
+  usage: 'mae demo [--golden <folder>] [--steps N] [--batch N] [--backend <name>]',
+  summary: 'Checks maejs against the golden case of the official PyTorch code (when the folder is present), then trains the mae_tiny_28 preset for a few steps on synthetic 28x28 images with AdamW and prints the loss.',
+  flags: demoFlags,
+  examples: ['mae demo', 'mae demo --golden ../shared/golden/tiny-gray --steps 20 --backend wasm'],
 };
 
 function maxErrors(a: ArrayLike<number>, b: ArrayLike<number>): string {

@@ -3,42 +3,28 @@
  * Face repository, an official checkpoint by name, a URL) and prints where they are, so that
  * later commands (and `--offline`) find them there.
  */
-import { parseArgs } from 'node:util';
 import { fetchSource, OFFICIAL_CHECKPOINTS } from '@maejs/hub/node';
-import { UsageError } from '../args.js';
+import { formatHelp, parseCommandLine, UsageError, type CommandHelp, type FlagSpec } from '../args.js';
 import { downloadReporter } from '../progress.js';
 import { fileLine } from './info.js';
 
 const FLAGS = {
-  offline: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
+  offline: { type: 'boolean', description: 'only check that the files are in the cache (also HF_HUB_OFFLINE=1)' },
+} satisfies FlagSpec;
 
-const HELP = `usage: mae download <source> [--offline]
-
-  <source>   hf:<owner>/<name>[@revision]   a Hugging Face ViTMAE repository (config.json, then
-                                            model.safetensors or pytorch_model.bin); revision: a
-                                            branch, tag or commit, default main
-             ${Object.keys(OFFICIAL_CHECKPOINTS).join(', ')}
-                                            an official checkpoint (dl.fbaipublicfiles.com)
-             https://...                    any checkpoint file (.pth, .safetensors)
-  --offline  only check that the files are in the cache (also HF_HUB_OFFLINE=1)
-
-Files go to $MAEJS_CACHE/hub, else $XDG_CACHE_HOME/maejs/hub, else ~/.cache/maejs/hub. A second
-download of the same source makes no request. HF_ENDPOINT sets the hub (default
-https://huggingface.co), HF_TOKEN the access token for private and gated repositories.`;
+export const downloadHelp: CommandHelp = {
+  usage: 'mae download <source> [--offline]',
+  summary: 'Fills the cache with the files of a pretrained checkpoint and prints where they are, so that later commands (and --offline) find them there.',
+  arguments: [['<source>', `hf:<owner>/<name>[@revision]: a Hugging Face ViTMAE repository (config.json, then model.safetensors or pytorch_model.bin; revision: a branch, tag or commit, default main); an official checkpoint (dl.fbaipublicfiles.com): ${Object.keys(OFFICIAL_CHECKPOINTS).join(', ')}; https://...: any checkpoint file (.pth, .safetensors)`]],
+  flags: FLAGS,
+  examples: ['mae download hf:facebook/vit-mae-base', 'mae download mae_visualize_vit_base', 'mae download mae_visualize_vit_base --offline'],
+  notes: 'Files go to $MAEJS_CACHE/hub, else $XDG_CACHE_HOME/maejs/hub, else ~/.cache/maejs/hub. A second download of the same source makes no request. HF_ENDPOINT sets the hub (default https://huggingface.co), HF_TOKEN the access token for private and gated repositories.',
+};
 
 /** `mae download`. */
 export async function downloadCommand(argv: string[], log: (line: string) => void): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError(`mae download: ${(error as Error).message}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return log(HELP);
-  if (positionals.length !== 1) throw new UsageError(`mae download: expected one source, got ${positionals.length}\n${HELP}`);
+  const { values, positionals } = parseCommandLine(argv, FLAGS, 'download');
+  if (positionals.length !== 1) throw new UsageError(`mae download: expected one source, got ${positionals.length}\n${formatHelp(downloadHelp)}`);
   const got = await fetchSource(positionals[0], { offline: values.offline ? true : undefined, onProgress: downloadReporter(process.stderr, log) });
   const s = got.source;
   const about = s.kind === 'official' ? ` (preset ${s.checkpoint.preset}, ${s.checkpoint.decoder ? 'encoder and decoder' : 'encoder only'})` : '';

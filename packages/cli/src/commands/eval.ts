@@ -3,7 +3,7 @@ import { initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, finetune, knnClassify, linearProbe, type FeatureSet } from '@maejs/eval';
 import { MaskedAutoencoder } from '@maejs/mae';
 import { parseNpy } from '@maejs/weights';
-import { type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
+import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 import { checkPooling, normalisedImages } from './features.js';
@@ -22,6 +22,13 @@ export const evalFlags: FlagSpec = {
   seed: { type: 'string', description: 'seed of the probes', default: '0' },
   out: { type: 'string', description: 'write the results as JSON here' },
   backend: { type: 'string', description: 'auto | wasm | cpu | ...', default: 'auto' },
+};
+
+export const evalHelp: CommandHelp = {
+  usage: 'mae eval (--checkpoint <run> | --weights <source>) [--data fashion-mnist|mnist|sample] [--probe linear,knn,finetune] [--pooling mean|cls] [--baseline] [--out results.json]',
+  summary: 'Evaluates the encoder of a checkpoint: linear probe, kNN and fine-tuning accuracy on the test split; --baseline adds the same probes on raw pixels (and fine-tuning from a random init).',
+  flags: evalFlags,
+  examples: ['mae eval --checkpoint runs/<run> --data fashion-mnist --probe linear,knn --out eval.json', 'mae eval --weights mae_visualize_vit_base --data sample --probe knn'],
 };
 
 const NUM_CLASSES = 10;

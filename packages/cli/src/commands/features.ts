@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, type Pooling } from '@maejs/eval';
 import { encodeNpy } from '@maejs/weights';
-import { type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
+import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
@@ -38,6 +38,13 @@ export function checkPooling(value: unknown): Pooling {
   if (value !== 'cls' && value !== 'mean') throw new UsageError(`--pooling must be cls or mean, got '${String(value)}'`);
   return value;
 }
+
+export const featuresHelp: CommandHelp = {
+  usage: 'mae features (--checkpoint <run> | --weights <source>) [--images <data>] [--split train|test] [--pooling cls|mean] [--start N] [--count N] --out features.npy',
+  summary: 'Frozen encoder features (no masking) of an image set as float32 .npy [N, D], with the labels, when the set has them, in <out>.labels.npy; `mae eval --train-features` reads them.',
+  flags: featuresFlags,
+  examples: ['mae features --checkpoint runs/<run> --images fashion-mnist --split train --out train.npy', 'mae features --weights hf:facebook/vit-mae-base --images photos/ --pooling mean --out photos.npy'],
+};
 
 /** `mae features`: frozen encoder features of an image set, as .npy. */
 export async function featuresCommand(argv: string[], log: (line: string) => void): Promise<void> {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { configFromOfficial, MaskedAutoencoder, type MaeConfig, type StateTensor } from '@maejs/mae';
 import { analyzeCheckpoint, maeStateOf, type ImportedCheckpoint } from '@maejs/weights/node';
-import { type FlagSpec, integerFlag, parseFlags, requireFlag } from '../args.js';
+import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag } from '../args.js';
 import { readImagesNpy, readNoiseNpy, writeNpy } from '../tensors-io.js';
 import { fallbackConfig, OFFLINE_FLAG, readCheckpointSource, SOURCE_HELP } from '../weights-source.js';
 
@@ -18,6 +18,13 @@ export const forwardFlags: FlagSpec = {
   out: { type: 'string', description: 'output folder for pred/mask/ids_restore/latent .npy and loss.json' },
   backend: { type: 'string', description: 'auto | tensorflow | wasm | cpu | ...', default: 'auto' },
   ...OFFLINE_FLAG,
+};
+
+export const forwardHelp: CommandHelp = {
+  usage: 'mae forward --weights <source> [--config case.json | --preset <name>] --images x.npy [--noise noise.npy | --seed N] --out <folder>',
+  summary: 'One MAE forward pass (encoder, decoder, loss) on float32 NCHW images; writes pred.npy, mask.npy, ids_restore.npy (int32), latent.npy and loss.json to --out.',
+  flags: forwardFlags,
+  examples: ['mae forward --weights state_dict.pth --config case.json --images inputs.npy --noise noise.npy --out out/'],
 };
 
 /** Reads --config: the object itself, or its `config` member (a golden case.json). */

@@ -3,31 +3,27 @@
  * the shapes determine, what is missing (decoder absent, undetermined head counts) and what is
  * extra (a fine-tuned head, fc_norm). With --config / --preset, the completed config as well.
  */
-import { parseArgs } from 'node:util';
 import { inferConfigFields, type InferredFields, type MaeConfig } from '@maejs/mae';
 import { bytesText, type HubFile } from '@maejs/hub';
 import { analyzeCheckpoint, shapesOf, type ImportedCheckpoint } from '@maejs/weights/node';
-import { UsageError } from '../args.js';
+import { formatHelp, parseCommandLine, UsageError, type CommandHelp, type FlagSpec } from '../args.js';
 import { fallbackConfig, readCheckpointSource } from '../weights-source.js';
 import { describeImport, readConfigFlag } from './convert.js';
 
 const FLAGS = {
-  config: { type: 'string' },
-  preset: { type: 'string' },
-  all: { type: 'boolean' },
-  offline: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
+  config: { type: 'string', description: 'fields the tensors do not determine (head counts), as JSON or a JSON file; every key is then checked against the completed config' },
+  preset: { type: 'string', description: 'a preset to take those fields from (mae_vit_base_patch16, ...)' },
+  all: { type: 'boolean', description: 'list every key (default: the first 60)' },
+  offline: { type: 'boolean', description: 'use downloaded files only (also HF_HUB_OFFLINE=1)' },
+} satisfies FlagSpec;
 
-const HELP = `usage: mae info <checkpoint> [--config <json or file>] [--preset <name>] [--all] [--offline]
-
-  <checkpoint>  .pth / .safetensors (official or Hugging Face layout), a Hugging Face folder, or a
-                tfjs model.json / its folder; or hf:<owner>/<name>[@revision], an official name
-                (mae_pretrain_vit_base, ...) or an http(s) URL, downloaded once into the cache
-  --config, --preset  complete the fields the tensors do not determine (head counts) and check
-                every key against the completed config
-  --all         list every key (default: the first 60)
-  --offline     use downloaded files only (also HF_HUB_OFFLINE=1)`;
+export const infoHelp: CommandHelp = {
+  usage: 'mae info <checkpoint> [--config <json or file>] [--preset <name>] [--all] [--offline]',
+  summary: 'Says what a checkpoint holds: format and layout, keys with shapes, the architecture the shapes determine (with the evidence), what is missing (decoder, head counts) and what is extra (a fine-tuned head, fc_norm).',
+  arguments: [['<checkpoint>', '.pth / .safetensors (official or Hugging Face layout), a Hugging Face folder, or a tfjs model.json / its folder; or hf:<owner>/<name>[@revision], an official name (mae_pretrain_vit_base, ...) or an http(s) URL, downloaded once into the cache']],
+  flags: FLAGS,
+  examples: ['mae info state_dict.pth', 'mae info hf:facebook/vit-mae-base --all'],
+};
 
 const LISTED_KEYS = 60;
 
@@ -78,15 +74,8 @@ export function fileLine(f: HubFile): string {
 
 /** `mae info`. */
 export async function infoCommand(argv: string[], log: (line: string) => void): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError(`mae info: ${(error as Error).message}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return log(HELP);
-  if (positionals.length !== 1) throw new UsageError(`mae info: expected one checkpoint, got ${positionals.length}\n${HELP}`);
+  const { values, positionals } = parseCommandLine(argv, FLAGS, 'info');
+  if (positionals.length !== 1) throw new UsageError(`mae info: expected one checkpoint, got ${positionals.length}\n${formatHelp(infoHelp)}`);
   const source = await readCheckpointSource(positionals[0], values, log);
   const c = source.checkpoint;
   const found = inferConfigFields(shapesOf(c.tensors));

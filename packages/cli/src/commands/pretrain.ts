@@ -6,14 +6,14 @@ import { createAugmentation } from '@maejs/data';
 import { CONFIG_DEFAULTS, MaskedAutoencoder, preset, resolveConfig, type MaeConfig } from '@maejs/mae';
 import { availableParallelism } from 'node:os';
 import { DataParallel, FileCheckpointStore, jsonlMetrics, lineChart, pretrain, PRETRAIN_DEFAULTS, readCheckpoint, reconstructionGrid, resolvePretrainConfig, resumeMetrics, writeFileAtomic, writePng, type PretrainConfig, type TrainEvent } from '@maejs/trainer/node';
-import { UsageError } from '../args.js';
+import { UsageError, type CommandHelp, type FlagSpec } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { parseOverrides } from '../overrides.js';
 import { progressReporter } from '../progress.js';
 
 const MODEL_KEYS = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'decoderEmbedDim', 'decoderDepth', 'decoderNumHeads', 'mlpRatio', 'normPixLoss', 'maskRatio', 'layerNormEps'];
 const TRAIN_KEYS = Object.keys(PRETRAIN_DEFAULTS);
-const RUN_KEYS = ['preset', 'config', 'data', 'dataDir', 'out', 'resume', 'backend', 'threads', 'figureImages', 'help'];
+const RUN_KEYS = ['preset', 'config', 'data', 'dataDir', 'out', 'resume', 'backend', 'threads', 'figureImages'];
 
 /** What `mae pretrain` runs when given no flags: a few minutes on the bundled sample. */
 export const PRETRAIN_CLI_DEFAULTS = { preset: 'mae_tiny_28', data: 'sample', backend: 'auto', threads: 'auto', figureImages: 8 };
@@ -109,13 +109,69 @@ async function figureImages(settings: RunSettings, train: ImageSet): Promise<tf.
   return tf.tensor4d(values, [count, h, w, c]);
 }
 
+const SETTING_HELP: Record<string, string> = {
+  preset: 'model preset (mae_tiny_28, mae_vit_base_patch16, ...)',
+  config: 'JSON file of settings (any of the flags below, camelCase or snake_case)',
+  data: DATA_HELP,
+  dataDir: 'folder of downloaded datasets',
+  out: 'run folder (config.json, metrics, checkpoints, figures)',
+  resume: 'run folder to continue from its latest checkpoint',
+  backend: 'auto | wasm | cpu | webgpu | ...',
+  threads: "'auto' (one per core on cpu and wasm) or an integer",
+  figureImages: 'images in the per-epoch reconstruction figure (0: none)',
+  imgSize: 'image side in pixels',
+  patchSize: 'patch side in pixels',
+  inChans: 'image channels',
+  embedDim: 'encoder width',
+  depth: 'encoder blocks',
+  numHeads: 'encoder attention heads',
+  decoderEmbedDim: 'decoder width',
+  decoderDepth: 'decoder blocks',
+  decoderNumHeads: 'decoder attention heads',
+  mlpRatio: 'MLP hidden size / width',
+  normPixLoss: 'loss on per-patch normalised pixels',
+  maskRatio: 'fraction of patches removed',
+  layerNormEps: 'LayerNorm epsilon',
+  epochs: 'passes over the data',
+  batchSize: 'images per micro-batch',
+  accumIter: 'micro-batches per update (effective batch = batchSize * accumIter)',
+  blr: 'base learning rate: lr = blr * effective batch / 256',
+  lr: 'absolute learning rate (overrides blr)',
+  minLr: 'learning rate at the end of the cosine schedule',
+  warmupEpochs: 'linear warm-up (a quarter of --epochs when --epochs is not larger)',
+  weightDecay: 'AdamW weight decay (not on 1-D parameters and biases)',
+  clipGrad: 'clip the gradient norm to this value',
+  seed: 'seed of initialisation, shuffling, masking and augmentation',
+  checkpointEvery: 'also write a checkpoint every N updates (0: at epoch ends only)',
+  keepCheckpoints: 'checkpoints kept in the run folder',
+  maxSteps: 'stop after this many updates',
+  logEvery: 'log the loss every N updates',
+};
+
+/** `mae pretrain --help`: every setting with its default (the resolved defaults of a run with no flags). */
+export function pretrainHelp(): CommandHelp {
+  const defaults = resolveRunSettings([]);
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const flags: FlagSpec = {};
+  const add = (keys: string[], values: Record<string, unknown>) => {
+    for (const key of keys) {
+      const value = values[key];
+      flags[kebab(key)] = { type: 'string', description: SETTING_HELP[key] ?? key, default: value === null || value === undefined ? undefined : String(value) };
+    }
+  };
+  add(RUN_KEYS, { ...defaults.run, out: `runs/${PRETRAIN_CLI_DEFAULTS.preset}-<date>-<time>`, resume: null });
+  add(MODEL_KEYS, defaults.model as unknown as Record<string, unknown>);
+  add(TRAIN_KEYS, defaults.training as unknown as Record<string, unknown>);
+  return {
+    usage: 'mae pretrain [--preset <name> | --config run.json] [--data <data>] [--key value ...] [--resume runs/<run>]',
+    summary: `MAE pre-training with a run folder of config.json, metrics.jsonl, checkpoints, loss.png and reconstruction figures. With no flags: the ${PRETRAIN_CLI_DEFAULTS.preset} preset on the bundled sample for a few minutes. Settings, lowest priority first: these defaults, the resumed run's config.json, --preset, --config, then the flags.`,
+    flags,
+    examples: ['mae pretrain', 'mae pretrain --data fashion-mnist --epochs 24 --out runs/fm24', 'mae pretrain --resume runs/fm24'],
+  };
+}
+
 /** `mae pretrain`: MAE pre-training with a run folder of config, metrics, checkpoints and figures. */
 export async function pretrainCommand(argv: string[], log: (line: string) => void): Promise<void> {
-  if (argv.includes('--help')) {
-    const kebab = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    log(`mae pretrain [--key value ...]: MAE pre-training; with no flags the ${PRETRAIN_CLI_DEFAULTS.preset} preset on the bundled sample.\n  run:      ${RUN_KEYS.filter((k) => k !== 'help').map(kebab).join(' ')}\n  model:    ${MODEL_KEYS.map(kebab).join(' ')}\n  training: ${TRAIN_KEYS.map(kebab).join(' ')}\n  --data: ${DATA_HELP}`);
-    return;
-  }
   const settings = resolveRunSettings(argv);
   const backend = await initBackend(settings.run.backend as BackendName | 'auto');
   const data = await loadImageSet(settings.run.data, 'train', settings.run.dataDir ?? undefined);

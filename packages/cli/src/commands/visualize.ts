@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { reconstructionGrid, writePng } from '@maejs/trainer/node';
-import { type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
+import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
@@ -14,6 +14,13 @@ export const visualizeFlags: FlagSpec = {
   seed: { type: 'string', description: 'masking seed', default: '1' },
   out: { type: 'string', description: 'output PNG' },
   backend: { type: 'string', description: 'auto | wasm | cpu | ...', default: 'auto' },
+};
+
+export const visualizeHelp: CommandHelp = {
+  usage: 'mae visualize (--checkpoint <run> | --weights <source>) [--images <data>] [--split test] [--count 8] [--mask-ratio r] [--seed 1] --out fig.png',
+  summary: 'Writes the reconstruction figure of a checkpoint as a PNG: one row per image with the original, the masked input, the reconstruction and the reconstruction pasted over the visible patches.',
+  flags: visualizeFlags,
+  examples: ['mae visualize --checkpoint runs/<run> --images fashion-mnist --out fig.png', 'mae visualize --weights mae_visualize_vit_base --images photos/ --count 4 --out fig.png'],
 };
 
 /** `mae visualize`: the reconstruction figure (original | masked | reconstruction | pasted) as a PNG. */
