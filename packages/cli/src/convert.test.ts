@@ -1,9 +1,9 @@
 /** `mae convert` and `mae info` on the tiny-gray golden checkpoint. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDecoderKey } from '@maejs/mae';
-import { encodeSafetensors, parseSafetensors } from '@maejs/weights';
+import { encodeSafetensors, parseSafetensors, stateDictFromPth } from '@maejs/weights';
 import { goldenFile } from '../../../testing/golden.js';
 import { runMae as mae } from './test-utils/run-mae.js';
 
@@ -89,6 +89,19 @@ describe('mae convert', () => {
     expect((await mae('convert', 'a')).err).toMatch(/mae convert: expected <in> <out>, got 1 argument/);
     expect((await mae('convert', 'a', 'b', '--to', 'onnx')).err).toMatch(/--to must be official, hf or tfjs, got 'onnx'/);
     expect((await mae('convert', golden('state_dict.pth'), join(dir, 'out'))).err).toMatch(/say --to official\|hf\|tfjs/);
+    const r = await mae('convert', golden('state_dict.pth'), join(dir, 'hf.pth'), '--to', 'hf', ...heads);
+    expect([r.code, r.err.trim()]).toEqual([2, `mae convert: a .pth file holds the official layout; --to hf writes a folder, got '${join(dir, 'hf.pth')}'`]);
+  });
+
+  it('writes a .pth file (not a folder) that reads back as the golden state dict', async () => {
+    const out = join(dir, 'nested', 'model.pth');
+    const r = await mae('convert', golden('state_dict.safetensors'), out, ...heads);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(statSync(out).isFile()).toBe(true);
+    const written = stateDictFromPth(readFileSync(out), 'model.pth').tensors;
+    const want = parseSafetensors(readFileSync(golden('state_dict.safetensors')), 'state_dict.safetensors').tensors;
+    expect([...written.keys()]).toEqual([...want.keys()]);
+    for (const [k, t] of want) expect([k, written.get(k)!.shape, Buffer.from(written.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer))]).toEqual([k, t.shape, true]);
   });
 });
 

@@ -54,3 +54,14 @@ export function utf8(bytes: Uint8Array, source: string, what: string): string {
     throw new WeightsFormatError(source, `${what} is not valid UTF-8`);
   }
 }
+
+/** The parts one after another in a new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -14,7 +14,9 @@ import { crc32 } from './crc32.js';
 import { parseNpy } from './npy.js';
 import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
 import { parseTfjsModel, tfjsFilesFromArtifacts } from './tfjs-format.js';
-import { readStoredZip } from './zip.js';
+import { concatBytes } from './bytes.js';
+import { PickleWriter as Pickle } from './pickle-writer.js';
+import { readStoredZip, writeZip, type ZipWriteEntry as ZipSpec } from './zip.js';
 import { prng } from '@maejs/backend';
 
 /** Which loader a seed goes through. */
@@ -109,16 +111,6 @@ function duplicate(r: Rand, b: Uint8Array): Uint8Array {
   return concatBytes([b.subarray(0, at), b.subarray(from, from + len), b.subarray(at)]);
 }
 
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 type ByteMutator = (r: Rand, b: Uint8Array) => Uint8Array;
 const GENERIC: Record<string, ByteMutator> = {
   flip: (r, b) => flipBytes(r, b),
@@ -205,108 +197,6 @@ function npyHeader(r: Rand, b: Uint8Array): Uint8Array {
 }
 
 // ---------------------------------------------------------------- zip + pickle (.pth)
-
-/** One entry for {@link writeZip}; the overrides write lies into the headers. */
-interface ZipSpec {
-  name: string;
-  data: Uint8Array;
-  method?: number;
-  /** Declared uncompressed size (default: data.length). */
-  size?: number;
-  /** Use another entry's local header offset in the central directory (overlap). */
-  sameOffsetAs?: number;
-}
-
-/** A small zip writer (STORED unless told otherwise) for hostile archives. */
-export function writeZip(specs: readonly ZipSpec[]): Uint8Array {
-  const locals: Uint8Array[] = [];
-  const offsets: number[] = [];
-  let offset = 0;
-  for (const s of specs) {
-    const name = text(s.name);
-    const head = new Uint8Array(30 + name.length);
-    const v = new DataView(head.buffer);
-    v.setUint32(0, 0x04034b50, true);
-    v.setUint16(4, 20, true);
-    v.setUint16(8, s.method ?? 0, true);
-    v.setUint32(14, crc32(s.data), true);
-    v.setUint32(18, s.data.length, true);
-    v.setUint32(22, s.size ?? s.data.length, true);
-    v.setUint16(26, name.length, true);
-    head.set(name, 30);
-    offsets.push(offset);
-    locals.push(head, s.data);
-    offset += head.length + s.data.length;
-  }
-  const central = specs.map((s, i) => centralRecord(s, s.sameOffsetAs === undefined ? offsets[i] : offsets[s.sameOffsetAs]));
-  const dirSize = central.reduce((n, c) => n + c.length, 0);
-  const end = new Uint8Array(22);
-  const e = new DataView(end.buffer);
-  e.setUint32(0, 0x06054b50, true);
-  e.setUint16(8, specs.length, true);
-  e.setUint16(10, specs.length, true);
-  e.setUint32(12, dirSize, true);
-  e.setUint32(16, offset, true);
-  return concatBytes([...locals, ...central, end]);
-}
-
-function centralRecord(s: ZipSpec, localOffset: number): Uint8Array {
-  const name = text(s.name);
-  const rec = new Uint8Array(46 + name.length);
-  const v = new DataView(rec.buffer);
-  v.setUint32(0, 0x02014b50, true);
-  v.setUint16(4, 20, true);
-  v.setUint16(6, 20, true);
-  v.setUint16(10, s.method ?? 0, true);
-  v.setUint32(16, crc32(s.data), true);
-  v.setUint32(20, s.data.length, true);
-  v.setUint32(24, s.size ?? s.data.length, true);
-  v.setUint16(28, name.length, true);
-  v.setUint32(42, localOffset, true);
-  rec.set(name, 46);
-  return rec;
-}
-
-/** Pickle opcode emitter (protocol 2). */
-class Pickle {
-  readonly out: number[] = [0x80, 2];
-  op(...bytes: number[]): this {
-    for (const b of bytes) this.out.push(b);
-    return this;
-  }
-  /** `byte` repeated `n` times (no argument spreading, so n can be large). */
-  repeat(bytes: readonly number[], n: number): this {
-    for (let i = 0; i < n; i++) for (const b of bytes) this.out.push(b);
-    return this;
-  }
-  str(s: string): this {
-    const b = text(s);
-    return this.op(0x58, ...u32(b.length), ...b);
-  }
-  global(module: string, name: string): this {
-    return this.op(0x63, ...text(`${module}\n${name}\n`));
-  }
-  int(v: number | bigint): this {
-    const big = BigInt(v);
-    if (big >= -(2n ** 31n) && big < 2n ** 31n) return this.op(0x4a, ...u32(Number(BigInt.asUintN(32, big))));
-    const bytes: number[] = [];
-    let x = big;
-    for (let i = 0; i < 9; i++, x >>= 8n) bytes.push(Number(BigInt.asUintN(8, x)));
-    return this.op(0x8a, bytes.length, ...bytes); // LONG1
-  }
-  tuple(items: (number | bigint)[]): this {
-    this.op(0x28);
-    items.forEach((i) => this.int(i));
-    return this.op(0x74);
-  }
-  bytes(): Uint8Array {
-    return Uint8Array.from([...this.out, 0x2e]);
-  }
-}
-
-function u32(n: number): number[] {
-  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
-}
 
 /** {'w': _rebuild_tensor_v2(storage '0' of `numel` floats, offset, size, stride, False, OrderedDict())}. */
 function tensorPickle(numel: number | bigint, offset: number | bigint, size: (number | bigint)[], stride: (number | bigint)[]): Uint8Array {

@@ -1,14 +1,17 @@
 /**
- * PyTorch checkpoint reader (`torch.save` zip format, PyTorch >= 1.6):
+ * PyTorch checkpoint reader and writer (`torch.save` zip format, PyTorch >= 1.6):
  * `<archive>/data.pkl` (protocol 2 pickle), `<archive>/data/<key>` (raw little-endian storages),
  * optionally `<archive>/byteorder` and `<archive>/version`.
  */
 import { latin1 } from './bytes.js';
+import { littleEndianBytes } from './dtypes.js';
+import { PickleWriter } from './pickle-writer.js';
+import { checkEncodableTensor, type EncodableTensor } from './safetensors.js';
 import { isPickledTensor, type PickleValue } from './pickle-value.js';
 import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
 import { TorchPickleHooks } from './torch-pickle.js';
 import { describe, unpickle } from './unpickle.js';
-import { readStoredZip, type ZipEntry } from './zip.js';
+import { readStoredZip, writeZip, type ZipEntry, type ZipWriteEntry } from './zip.js';
 
 /** Everything read from a .pth file. */
 export interface PthContents {
@@ -117,4 +120,50 @@ function describeRoot(root: PickleValue): string {
   if (!(root instanceof Map)) return `the root is ${describe(root)}`;
   const keys = [...root.keys()].slice(0, 20).map((k) => (typeof k === 'string' ? `'${k}'` : String(k)));
   return `the root is a dict with keys [${keys.join(', ')}${root.size > 20 ? ', ...' : ''}]`;
+}
+
+/** Options of {@link encodePth}. */
+export interface PthWriteOptions {
+  /** Top folder of the archive's entries (torch.save uses the file name without extension); default 'archive'. */
+  archiveName?: string;
+}
+
+const STORAGE_OF_DTYPE: Readonly<Record<EncodableTensor['dtype'], string>> = { float32: 'FloatStorage', int32: 'IntStorage' };
+
+/**
+ * A state dict as `torch.save(state_dict)` writes it (zip format, PyTorch >= 1.6), so that
+ * `torch.load(f, weights_only=True)` reads it back as an OrderedDict of contiguous CPU tensors:
+ * `<archive>/data.pkl` (a protocol-2 pickle of `collections.OrderedDict` whose values are
+ * `torch._utils._rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())`, each storage a
+ * persistent id `('storage', torch.FloatStorage, '<n>', 'cpu', numel)`), `<archive>/data/<n>` (the
+ * little-endian values, 64-byte aligned), `<archive>/byteorder` and `<archive>/version` (3).
+ * Tensors are float32 or int32; the archive must stay under 4 GiB.
+ */
+export function encodePth(tensors: Iterable<[string, EncodableTensor]>, options: PthWriteOptions = {}): Uint8Array {
+  const source = 'encodePth';
+  const archive = options.archiveName ?? 'archive';
+  if (!/^[A-Za-z0-9_.-]+$/.test(archive)) throw new WeightsFormatError(source, `archiveName '${archive}' is not a plain folder name: expected letters, digits, '_', '.' or '-'`);
+  const names = new Set<string>();
+  const storages: ZipWriteEntry[] = [];
+  const p = new PickleWriter().global('collections', 'OrderedDict').op(0x29, 0x52); // OrderedDict()
+  p.op(0x28); // MARK for SETITEMS
+  for (const [name, tensor] of tensors) {
+    checkEncodableTensor(source, name, tensor, names);
+    const key = String(storages.length);
+    storages.push({ name: `${archive}/data/${key}`, data: littleEndianBytes(tensor.data) });
+    const stride = tensor.shape.map((_, i) => tensor.shape.slice(i + 1).reduce((a, b) => a * b, 1)); // contiguous
+    p.str(name).global('torch._utils', '_rebuild_tensor_v2').op(0x28); // MARK of the argument tuple
+    p.op(0x28).str('storage').global('torch', STORAGE_OF_DTYPE[tensor.dtype]).str(key).str('cpu').int(tensor.data.length).op(0x74, 0x51); // persistent id: TUPLE, BINPERSID
+    p.int(0).tuple(tensor.shape).tuple(stride).op(0x89); // storage offset, size, stride, requires_grad False
+    p.global('collections', 'OrderedDict').op(0x29, 0x52); // backward hooks: OrderedDict()
+    p.op(0x74, 0x52); // TUPLE, REDUCE
+  }
+  p.op(0x75); // SETITEMS
+  const text = (s: string) => new TextEncoder().encode(s);
+  const entries: ZipWriteEntry[] = [{ name: `${archive}/data.pkl`, data: p.bytes() }, { name: `${archive}/byteorder`, data: text('little') }, ...storages, { name: `${archive}/version`, data: text('3\n') }];
+  try {
+    return writeZip(entries, { align: 64 });
+  } catch (error) {
+    throw new WeightsFormatError(source, (error as Error).message);
+  }
 }

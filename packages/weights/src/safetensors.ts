@@ -215,6 +215,14 @@ export function encodeSafetensors(
 function checkEncodable(name: string, tensor: EncodableTensor, names: Set<string>): void {
   const source = 'encodeSafetensors';
   if (name === METADATA_KEY) throw new WeightsFormatError(source, `'${METADATA_KEY}' is reserved and cannot name a tensor`);
+  checkEncodableTensor(source, name, tensor, names);
+}
+
+/**
+ * Checks one tensor to be written by `source` (a writer's name): a name not used before,
+ * dtype float32 or int32 with matching data, and as many elements as the shape says.
+ */
+export function checkEncodableTensor(source: string, name: string, tensor: EncodableTensor, names: Set<string>): void {
   if (names.has(name)) throw new WeightsFormatError(source, `duplicate tensor name '${name}'`);
   names.add(name);
   const expectedType = tensor.dtype === 'float32' ? Float32Array : tensor.dtype === 'int32' ? Int32Array : null;

@@ -1,10 +1,10 @@
 /**
- * A small reader of STORED (uncompressed) zip archives, as written by `torch.save`.
+ * A small reader and writer of STORED (uncompressed) zip archives, as `torch.save` writes them.
  *
  * Every offset and size is checked against the buffer before it is used; entry data is returned
  * as subarrays of the input (no copies). ZIP64 end records and extra fields are understood.
  */
-import { readU64, requireRange, utf8, viewOf } from './bytes.js';
+import { concatBytes, readU64, requireRange, utf8, viewOf } from './bytes.js';
 import { WeightsFormatError } from './tensor-record.js';
 import { crc32 } from './crc32.js';
 
@@ -285,3 +285,88 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+
+/** One entry of {@link writeZip}. The optional overrides write inconsistent headers, for loader tests. */
+export interface ZipWriteEntry {
+  name: string;
+  data: Uint8Array;
+  /** Compression method recorded in the headers (the data is always stored as given); default 0. */
+  method?: number;
+  /** Declared uncompressed size (default: data.length). */
+  size?: number;
+  /** Use another entry's local header offset in the central directory (overlap). */
+  sameOffsetAs?: number;
+}
+
+/** Options of {@link writeZip}. */
+export interface ZipWriteOptions {
+  /** Pad each local header (extra field 'FB', as torch.save) so entry data starts at a multiple of this many bytes. */
+  align?: number;
+}
+
+const PADDING_EXTRA_ID = 0x4246; // 'FB', the padding field torch.save writes
+
+/**
+ * Writes a STORED zip archive (no ZIP64: the archive must stay under 4 GiB). Throws naming the
+ * size when it would not.
+ */
+export function writeZip(entries: readonly ZipWriteEntry[], options: ZipWriteOptions = {}): Uint8Array {
+  const encoder = new TextEncoder();
+  const align = options.align ?? 0;
+  const locals: Uint8Array[] = [];
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = encoder.encode(e.name);
+    const headerEnd = offset + LOCAL_SIZE + name.length;
+    const extra = align > 1 ? 4 + ((align - ((headerEnd + 4) % align)) % align) : 0;
+    const head = new Uint8Array(LOCAL_SIZE + name.length + extra);
+    const v = new DataView(head.buffer);
+    v.setUint32(0, LOCAL_SIGNATURE, true);
+    v.setUint16(4, 20, true);
+    v.setUint16(8, e.method ?? 0, true);
+    v.setUint32(14, crc32(e.data), true);
+    v.setUint32(18, e.data.length, true);
+    v.setUint32(22, e.size ?? e.data.length, true);
+    v.setUint16(26, name.length, true);
+    v.setUint16(28, extra, true);
+    head.set(name, LOCAL_SIZE);
+    if (extra) {
+      v.setUint16(LOCAL_SIZE + name.length, PADDING_EXTRA_ID, true);
+      v.setUint16(LOCAL_SIZE + name.length + 2, extra - 4, true);
+    }
+    offsets.push(offset);
+    locals.push(head, e.data);
+    offset += head.length + e.data.length;
+  }
+  const central = entries.map((e, i) => centralRecordBytes(e, e.sameOffsetAs === undefined ? offsets[i] : offsets[e.sameOffsetAs], encoder));
+  const dirSize = central.reduce((n, c) => n + c.length, 0);
+  if (offset + dirSize + EOCD_SIZE > U32_MAX || entries.length > U16_MAX) {
+    throw new RangeError(`writeZip: ${entries.length} entries, ${offset + dirSize + EOCD_SIZE} bytes: expected at most ${U16_MAX} entries and ${U32_MAX} bytes (ZIP64 is not written)`);
+  }
+  const end = new Uint8Array(EOCD_SIZE);
+  const ev = new DataView(end.buffer);
+  ev.setUint32(0, EOCD_SIGNATURE, true);
+  ev.setUint16(8, entries.length, true);
+  ev.setUint16(10, entries.length, true);
+  ev.setUint32(12, dirSize, true);
+  ev.setUint32(16, offset, true);
+  return concatBytes([...locals, ...central, end]);
+}
+
+function centralRecordBytes(e: ZipWriteEntry, localOffset: number, encoder: TextEncoder): Uint8Array {
+  const name = encoder.encode(e.name);
+  const rec = new Uint8Array(CENTRAL_SIZE + name.length);
+  const v = new DataView(rec.buffer);
+  v.setUint32(0, CENTRAL_SIGNATURE, true);
+  v.setUint16(4, 20, true);
+  v.setUint16(6, 20, true);
+  v.setUint16(10, e.method ?? 0, true);
+  v.setUint32(16, crc32(e.data), true);
+  v.setUint32(20, e.data.length, true);
+  v.setUint32(24, e.size ?? e.data.length, true);
+  v.setUint16(28, name.length, true);
+  v.setUint32(42, localOffset, true);
+  rec.set(name, CENTRAL_SIZE);
+  return rec;
+}

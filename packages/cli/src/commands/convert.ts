@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { partialConfigFromJson, preset, resizeStateDictPosEmbed, resolveConfig, type MaeConfig, type PosEmbedResizeMethod } from '@maejs/mae';
-import { analyzeCheckpoint, exportSafetensors, fileSystemHandler, maeStateOf, parseJsonFile, readCheckpointPath, readFileChecked, saveStateDictTfjs, type ImportedCheckpoint } from '@maejs/weights/node';
+import { analyzeCheckpoint, encodePth, exportSafetensors, fileSystemHandler, maeStateOf, parseJsonFile, readCheckpointPath, readFileChecked, saveStateDictTfjs, type ImportedCheckpoint } from '@maejs/weights/node';
 import { formatHelp, parseCommandLine, UsageError, type CommandHelp, type FlagSpec } from '../args.js';
 import { fallbackConfig, readCheckpointSource } from '../weights-source.js';
 
@@ -48,7 +48,7 @@ export function readPresetFlag(value: string | undefined): Partial<MaeConfig> {
 }
 
 const FLAGS = {
-  to: { type: 'string', description: 'output layout: official, hf or tfjs (default from <out>: *.safetensors -> official, *model.json -> tfjs)' },
+  to: { type: 'string', description: 'output layout: official, hf or tfjs (default from <out>: *.safetensors or *.pth -> official, *model.json -> tfjs)' },
   config: { type: 'string', description: 'fields the tensors do not determine (numHeads, decoderNumHeads, ...), as JSON or a JSON file with MaeConfig or official names: \'{"num_heads": 12, "decoder_num_heads": 16}\'' },
   preset: { type: 'string', description: 'a preset to take those fields from (mae_vit_base_patch16, mae_vit_large_patch16, ...)' },
   'img-size': { type: 'string', description: 'new image size: position embeddings interpolated (bicubic, as the official interpolate_pos_embed) or recomputed (--pos-embed sincos)' },
@@ -61,10 +61,10 @@ export const convertHelp: CommandHelp = {
   summary: 'Converts an MAE checkpoint between the official layout (.pth / .safetensors), the Hugging Face ViTMAE layout and the tfjs format.',
   arguments: [
     ['<in>', '.pth or .safetensors (official or Hugging Face layout), a Hugging Face folder (config.json + model.safetensors | pytorch_model.bin), or a tfjs model.json / its folder; or hf:<owner>/<name>[@revision], an official name (mae_visualize_vit_base, ...) or an http(s) URL, downloaded once into the cache'],
-    ['<out>', 'official: a .safetensors file, or a folder (<out>/model.safetensors); hf: a folder (model.safetensors + config.json for transformers\' ViTMAEForPreTraining); tfjs: a folder or a model.json path (model.json + group1-shard*of*.bin)'],
+    ['<out>', 'official: a .safetensors file, a .pth file (PyTorch zip format, torch.load(f, weights_only=True) reads it), or a folder (<out>/model.safetensors); hf: a folder (model.safetensors + config.json for transformers\' ViTMAEForPreTraining); tfjs: a folder or a model.json path (model.json + group1-shard*of*.bin)'],
   ],
   flags: FLAGS,
-  examples: ['mae convert state_dict.pth state_dict.safetensors', 'mae convert mae_visualize_vit_base vit-mae-base-hf --to hf', 'mae convert hf:facebook/vit-mae-base tfjs-model/ --to tfjs --img-size 112'],
+  examples: ['mae convert state_dict.pth state_dict.safetensors', 'mae convert runs/<run>/checkpoint.safetensors mae.pth', 'mae convert mae_visualize_vit_base vit-mae-base-hf --to hf', 'mae convert hf:facebook/vit-mae-base tfjs-model/ --to tfjs --img-size 112'],
 };
 
 type Target = 'official' | 'hf' | 'tfjs';
@@ -72,7 +72,7 @@ type Target = 'official' | 'hf' | 'tfjs';
 function targetOf(out: string, to: string | undefined): Target {
   if (to === 'official' || to === 'hf' || to === 'tfjs') return to;
   if (to !== undefined) throw new UsageError(`mae convert: --to must be official, hf or tfjs, got '${to}'`);
-  if (out.endsWith('.safetensors')) return 'official';
+  if (out.endsWith('.safetensors') || out.endsWith('.pth')) return 'official';
   if (out.endsWith('model.json')) return 'tfjs';
   throw new UsageError(`mae convert: say --to official|hf|tfjs (cannot tell from '${out}')`);
 }
@@ -93,6 +93,12 @@ async function writeOutput(target: Target, out: string, state: Map<string, { sha
     const handler = fileSystemHandler(out);
     await saveStateDictTfjs(state, handler, { layout: 'official', config: { ...config } });
     return [out.endsWith('.json') ? out : join(out, 'model.json')];
+  }
+  if (out.endsWith('.pth')) {
+    if (target !== 'official') throw new UsageError(`mae convert: a .pth file holds the official layout; --to ${target} writes a folder, got '${out}'`);
+    mkdirSync(dirname(resolve(out)), { recursive: true });
+    writeFileSync(out, encodePth([...state].map(([name, t]) => [name, { dtype: 'float32', shape: t.shape, data: t.data }])));
+    return [out];
   }
   const files = exportSafetensors(state, config, target);
   const single = target === 'official' && out.endsWith('.safetensors');
