@@ -80,12 +80,30 @@ export async function reconstructionGrid(model: MaskedAutoencoder, images: tf.Te
   return { width, height, data };
 }
 
-// 3x5 bitmaps of the characters tick labels need, one 15-bit row-major mask each.
+// 3x5 bitmaps of the characters tick labels and axis titles need, one 15-bit row-major mask each.
 const GLYPHS: Record<string, number> = {
   '0': 0b111101101101111, '1': 0b010110010010111, '2': 0b111001111100111, '3': 0b111001111001111, '4': 0b101101111001001,
   '5': 0b111100111001111, '6': 0b111100111101111, '7': 0b111001001001001, '8': 0b111101111101111, '9': 0b111101111001111,
-  '.': 0b000000000000010, '-': 0b000000111000000, 'e': 0b000111101110011,
+  '.': 0b000000000000010, '-': 0b000000111000000, ' ': 0, 'e': 0b000111101110011,
+  'a': 0b000111011101111, 'd': 0b001001111101111, 'l': 0b110010010010111, 'o': 0b000000111101111, 'p': 0b000111101111100,
+  's': 0b000011110011110, 't': 0b010111010010011, 'u': 0b000000101101111, 'r': 0b000000111100100, 'n': 0b000000110101101,
+  'i': 0b010000010010010, 'c': 0b000000111100111, 'h': 0b100100111101101, 'm': 0b000000111111101, 'g': 0b000111101111001,
 };
+
+/** Width in pixels of `text` drawn by drawText at `scale`. */
+const textWidth = (text: string, scale = 2) => text.length * 4 * scale;
+
+/** Throws unless every character of an axis title has a glyph. */
+function checkDrawable(what: string, text: string): void {
+  const missing = [...text].find((ch) => !(ch in GLYPHS));
+  if (missing !== undefined) throw new Error(`lineChart: ${what} '${text}' has the character '${missing}', which has no glyph: expected only ${Object.keys(GLYPHS).filter((c) => c !== ' ').join('')} and spaces`);
+}
+
+/** A step of 1, 2 or 5 times a power of ten, at least `raw` (at least 1: x ticks are update numbers). */
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
+  return Math.max(1, [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power);
+}
 
 function drawText(img: RgbaImage, text: string, x0: number, y0: number, scale = 2): void {
   [...text].forEach((ch, i) => {
@@ -108,13 +126,30 @@ function drawLine(img: RgbaImage, x0: number, y0: number, x1: number, y1: number
   for (let i = 0; i <= steps; i++) setPixel(img, x0 + ((x1 - x0) * i) / steps, y0 + ((y1 - y0) * i) / steps, rgb);
 }
 
+/** Options of {@link lineChart}. */
+export interface LineChartOptions {
+  width?: number;
+  height?: number;
+  /** A second series, drawn in red on the same axes. */
+  second?: number[];
+  /** Title of the x axis (default 'update'); lower-case letters, digits, '.', '-' and spaces. */
+  xLabel?: string;
+  /** Title of the y axis (default 'loss'), drawn above the axis. */
+  yLabel?: string;
+}
+
 /**
- * A line chart of `values` against their index (e.g. loss per update), with the y range
- * labelled at the top and bottom and the x range at the ends. Optional second series in red.
+ * A line chart of `values` against their index (e.g. loss per update): axes with titles
+ * (x: 'update', y: 'loss' by default), five labelled ticks on the y axis and ticks at round
+ * update numbers on the x axis. Optional second series in red.
  */
-export function lineChart(values: number[], options: { width?: number; height?: number; second?: number[] } = {}): RgbaImage {
+export function lineChart(values: number[], options: LineChartOptions = {}): RgbaImage {
   const width = options.width ?? 640;
   const height = options.height ?? 360;
+  const xLabel = options.xLabel ?? 'update';
+  const yLabel = options.yLabel ?? 'loss';
+  checkDrawable('xLabel', xLabel);
+  checkDrawable('yLabel', yLabel);
   const img: RgbaImage = { width, height, data: new Uint8Array(width * height * 4).fill(255) };
   const all = [...values, ...(options.second ?? [])].filter(Number.isFinite);
   if (values.length < 2 || !all.length) return img;
@@ -122,15 +157,27 @@ export function lineChart(values: number[], options: { width?: number; height?: 
   const hi = Math.max(...all) === lo ? lo + 1 : Math.max(...all);
   const left = 70;
   const right = width - 15;
-  const top = 15;
-  const bottom = height - 30;
-  drawLine(img, left, top, left, bottom, [0, 0, 0]);
-  drawLine(img, left, bottom, right, bottom, [0, 0, 0]);
+  const top = 30;
+  const bottom = height - 46;
+  const black: [number, number, number] = [0, 0, 0];
+  drawLine(img, left, top, left, bottom, black);
+  drawLine(img, left, bottom, right, bottom, black);
   const label = (v: number) => (Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toFixed(3) : v.toExponential(1).replace('+', ''));
-  drawText(img, label(hi), 4, top);
-  drawText(img, label(lo), 4, bottom - 10);
-  drawText(img, '0', left, bottom + 8);
-  drawText(img, String(values.length - 1), right - 8 * String(values.length - 1).length, bottom + 8);
+  for (let k = 0; k <= 4; k++) {
+    const y = Math.round(bottom - ((bottom - top) * k) / 4);
+    drawLine(img, left - 5, y, left - 1, y, black);
+    const text = label(lo + ((hi - lo) * k) / 4);
+    drawText(img, text, Math.max(0, left - 8 - textWidth(text)), y - 5);
+  }
+  const last = values.length - 1;
+  const step = niceStep(last / 5);
+  for (let i = 0; i <= last; i += step) {
+    const x = Math.round(left + ((right - left) * i) / last);
+    drawLine(img, x, bottom + 1, x, bottom + 5, black);
+    drawText(img, String(i), Math.min(width - textWidth(String(i)), Math.max(0, x - textWidth(String(i)) / 2)), bottom + 9);
+  }
+  drawText(img, xLabel, Math.round((left + right - textWidth(xLabel)) / 2), bottom + 28);
+  drawText(img, yLabel, Math.max(0, left - textWidth(yLabel) / 2), top - 20);
   const plot = (series: number[], rgb: [number, number, number]) => {
     const xAt = (i: number) => left + ((right - left) * i) / (series.length - 1);
     const yAt = (v: number) => bottom - ((bottom - top) * (v - lo)) / (hi - lo);

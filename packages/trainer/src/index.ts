@@ -18,4 +18,5 @@ export type { Checkpoint, CheckpointMeta, CheckpointStore } from './checkpoint.j
 export { checkResumable, localGradients, pretrain, PRETRAIN_DEFAULTS, resolvePretrainConfig, TrainingDivergedError } from './pretrain.js';
 export type { GradientEngine, LossAndGradients, PretrainConfig, PretrainOptions, TrainEvent } from './pretrain.js';
 export { lineChart, reconstructionGrid } from './figures.js';
+export type { LineChartOptions } from './figures.js';
 export type { ReconstructionOptions, RgbaImage } from './figures.js';

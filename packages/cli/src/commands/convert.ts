@@ -64,7 +64,7 @@ export const convertHelp: CommandHelp = {
     ['<out>', 'official: a .safetensors file, a .pth file (PyTorch zip format, torch.load(f, weights_only=True) reads it), or a folder (<out>/model.safetensors); hf: a folder (model.safetensors + config.json for transformers\' ViTMAEForPreTraining); tfjs: a folder or a model.json path (model.json + group1-shard*of*.bin)'],
   ],
   flags: FLAGS,
-  examples: ['mae convert state_dict.pth state_dict.safetensors', 'mae convert runs/<run>/checkpoint.safetensors mae.pth', 'mae convert mae_visualize_vit_base vit-mae-base-hf --to hf', 'mae convert hf:facebook/vit-mae-base tfjs-model/ --to tfjs --img-size 112'],
+  examples: ['mae convert state_dict.pth state_dict.safetensors', 'mae convert vit-mae-base-hf vit-mae-base.pth', 'mae convert mae_visualize_vit_base vit-mae-base-hf --to hf', 'mae convert hf:facebook/vit-mae-base tfjs-model/ --to tfjs --img-size 112'],
 };
 
 type Target = 'official' | 'hf' | 'tfjs';

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { MaskedAutoencoder, maeTiny28 } from '@maejs/mae';
+import { AdamW, officialParamGroups, variableGradsByName } from '@maejs/trainer';
 import { parseNpy } from '@maejs/weights';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { syntheticShapes } from '../sample.js';
@@ -18,7 +19,7 @@ export const demoFlags: FlagSpec = {
 
 export const demoHelp: CommandHelp = {
   usage: 'mae demo [--golden <folder>] [--steps N] [--batch N] [--backend <name>]',
-  summary: 'Checks maejs against the golden case of the official PyTorch code (when the folder is present), then trains the mae_tiny_28 preset for a few steps on synthetic 28x28 images with AdamW and prints the loss.',
+  summary: 'Checks maejs against the golden case of the official PyTorch code (when the folder is present), then trains the mae_tiny_28 preset for a few steps on synthetic 28x28 images with AdamW (@maejs/trainer, official parameter groups) and prints the loss before and after on held-out images.',
   flags: demoFlags,
   examples: ['mae demo', 'mae demo --golden ../shared/golden/tiny-gray --steps 20 --backend wasm'],
 };
@@ -68,15 +69,16 @@ async function trainOnSample(steps: number, batch: number, log: (line: string) =
   const images = tf.tensor4d(syntheticShapes(batch, size, 1), [batch, size, size, 1]);
   const heldOut = tf.tensor4d(syntheticShapes(batch, size, 2), [batch, size, size, 1]);
   const evalLoss = () => tf.tidy(() => model.loss(heldOut, { seed: 99 }).dataSync()[0]);
-  log(`built-in sample: ${batch} synthetic 28x28 images, preset mae_tiny_28 (${(model.params.count() / 1e6).toFixed(2)} M params), mask ratio 0.75, Adam lr 1e-3`);
+  log(`built-in sample: ${batch} synthetic 28x28 images, preset mae_tiny_28 (${(model.params.count() / 1e6).toFixed(2)} M params), mask ratio 0.75, AdamW lr 1e-3, betas (0.9, 0.95), weight decay 0.05 (none on 1-D parameters and biases)`);
   const before = evalLoss();
-  const optimizer = tf.train.adam(1e-3, 0.9, 0.95, 1e-8);
-  const vars = [...model.trainableVariables().values()];
+  const optimizer = new AdamW(model, { lr: 1e-3, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.05, groups: officialParamGroups(model) });
+  const variables = model.trainableVariables();
   const start = Date.now();
   for (let step = 1; step <= steps; step++) {
-    const cost = optimizer.minimize(() => model.loss(images, { seed: step }), true, vars);
-    const loss = cost!.dataSync()[0];
-    cost!.dispose();
+    const { value, grads } = variableGradsByName(() => model.loss(images, { seed: step }), variables);
+    optimizer.applyGradients(grads);
+    const loss = value.dataSync()[0];
+    tf.dispose([value, ...grads.values()]);
     if (step === 1 || step % 10 === 0 || step === steps) log(`  step ${String(step).padStart(3)}  loss ${loss.toFixed(4)}  ${(((Date.now() - start) / step) | 0)} ms/step`);
   }
   const after = evalLoss();
