@@ -9,7 +9,7 @@ describe('packages/cli/README.md', () => {
     expect(commands.length).toBe(10);
     for (const name of commands) {
       expect([name, readme.includes(`\nnpx mae ${name}`)]).toEqual([name, true]);
-      expect([name, readme.includes(`\n- \`${name}\` — `)]).toEqual([name, true]);
+      expect([name, readme.includes(`\n- \`${name}\` `)]).toEqual([name, true]);
     }
   });
 });
