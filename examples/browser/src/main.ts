@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { countDeviceWork, type DeviceCounts } from '@maejs/backend';
 import { formatReport, runConformance, type ConformanceReport } from '@maejs/backend/conformance';
 import { createAugmentation, FASHION_MNIST_MEAN, FASHION_MNIST_STD, IMAGENET_MEAN, IMAGENET_STD, pairImagesAndLabels, parseIdx, uint8ImageDataset, type LabelledImages } from '@maejs/data';
-import { MaskedAutoencoder, maeTiny28, PRESETS, type MaeConfig, type StateTensor } from '@maejs/mae';
+import { MaskedAutoencoder, maeTiny28, PRESETS, resolveConfig, type MaeConfig, type MaeConfigInput, type StateTensor } from '@maejs/mae';
 import { decodeCheckpoint, newestFirst, pretrain, reconstructionGrid, type TrainEvent } from '@maejs/trainer';
 import { encodeSafetensors, loadPretrained, parseSafetensors, parseStateDict, type DownloadProgress, type TensorRecord } from '@maejs/weights';
 import { backendInfo, startBackend, type BackendInfo, type PageBackend } from './backends.js';
@@ -290,8 +290,8 @@ function asStateDict(tensors: Map<string, TensorRecord>): Map<string, StateTenso
  * present; otherwise sizes from the tensor shapes and heads from a matching preset, the
  * heads inputs, or a guess (head dim 64, or 4 heads for small models) that the page shows.
  */
-function inferConfig(tensors: Map<string, TensorRecord>, source: string, metadata: Record<string, string>): Partial<MaeConfig> {
-  if (metadata.maejs_config) return JSON.parse(metadata.maejs_config) as Partial<MaeConfig>;
+function inferConfig(tensors: Map<string, TensorRecord>, source: string, metadata: Record<string, string>): MaeConfigInput {
+  if (metadata.maejs_config) return resolveConfig(JSON.parse(metadata.maejs_config) as Partial<MaeConfig>); // validated: a readable error for a bad config
   const need = (key: string, rank: number) => {
     const t = tensors.get(key);
     if (!t) throw new Error(`${source}: has no '${key}', so it is not an MAE state dict in the official layout (it has ${tensors.size} tensors${tensors.size ? `, e.g. ${[...tensors.keys()].slice(0, 4).join(', ')}` : ''})`);

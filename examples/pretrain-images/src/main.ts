@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { channelStats, createAugmentation, float32ImageDataset } from '@maejs/data';
 import { loadBundledSample, loadImageFolder } from '@maejs/data/node';
-import { MaskedAutoencoder, maeTiny28, type MaeConfig } from '@maejs/mae';
+import { MaskedAutoencoder, maeTiny28, type MaeConfigInput } from '@maejs/mae';
 import { FileCheckpointStore, lineChart, pretrain, readCheckpoint, reconstructionGrid, writePng, type TrainEvent } from '@maejs/trainer/node';
 import { exportSafetensors } from '@maejs/weights';
 
@@ -103,7 +103,7 @@ const figureImages = tf.slice(heldOutImages, [0, 0, 0, 0], [Math.min(8, heldOut)
 console.log(`images: ${n} from ${folderPath} (${h}x${w}x${c}), ${trainCount} for training, ${heldOut} held out; mean ${mean.map((v) => v.toFixed(3))}, std ${std.map((v) => v.toFixed(3))}; backend ${backend}`);
 
 // 2. The model: the mae_tiny_28 recipe at this image size, with the sizes given on the command line.
-const config: Partial<MaeConfig> = {
+const config: MaeConfigInput = {
   ...maeTiny28,
   imgSize,
   inChans: c,

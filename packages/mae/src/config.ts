@@ -25,6 +25,17 @@ export const CONFIG_DEFAULTS: Pick<MaeConfig, 'mlpRatio' | 'normPixLoss' | 'mask
   layerNormEps: 1e-6,
 };
 
+/** The fields of MaeConfig that have a default in {@link CONFIG_DEFAULTS}. */
+export type MaeConfigDefaultedField = keyof typeof CONFIG_DEFAULTS;
+
+/**
+ * A config to build a model from: the architecture fields (imgSize, patchSize, embedDim, depth,
+ * numHeads, decoderEmbedDim, decoderDepth, decoderNumHeads) are required, the fields with a
+ * default ({@link CONFIG_DEFAULTS}: inChans, mlpRatio, normPixLoss, maskRatio, layerNormEps)
+ * optional. A full MaeConfig (e.g. a preset) is one.
+ */
+export type MaeConfigInput = Omit<MaeConfig, MaeConfigDefaultedField> & Partial<Pick<MaeConfig, MaeConfigDefaultedField>>;
+
 const INTEGER_FIELDS = ['imgSize', 'patchSize', 'inChans', 'embedDim', 'depth', 'numHeads', 'decoderEmbedDim', 'decoderDepth', 'decoderNumHeads'] as const;
 const FIELDS = new Set<string>([...INTEGER_FIELDS, 'mlpRatio', 'normPixLoss', 'maskRatio', 'layerNormEps']);
 

@@ -1,5 +1,5 @@
 export { configFromOfficial, CONFIG_DEFAULTS, MaeConfigError, resolveConfig } from './config.js';
-export type { MaeConfig } from './config.js';
+export type { MaeConfig, MaeConfigDefaultedField, MaeConfigInput } from './config.js';
 export { MaskedAutoencoder } from './model.js';
 export type { ForwardOptions, MaeOutput, ModelOptions } from './model.js';
 export { maeTiny28, maeTiny32, maeVitBasePatch16, maeVitHugePatch14, maeVitLargePatch16, preset, PRESETS } from './presets.js';

@@ -4,7 +4,7 @@ import { maskedMse } from '@maejs/loss';
 import { checkMaskRatio, randomMasking } from '@maejs/masking';
 import { patchify } from '@maejs/patchify';
 import { ParamRegistry, ViTEncoder } from '@maejs/vit';
-import { resolveConfig, type MaeConfig } from './config.js';
+import { resolveConfig, type MaeConfig, type MaeConfigInput } from './config.js';
 import { checkStateDict, fromOfficial, officialOrder, toOfficial, type StateTensor } from './state-dict.js';
 
 /** Options of one forward pass. */
@@ -53,7 +53,7 @@ export class MaskedAutoencoder {
   /** Values per patch, p*p*C. */
   readonly patchDim: number;
 
-  constructor(config: Partial<MaeConfig>, options: ModelOptions = {}) {
+  constructor(config: MaeConfigInput, options: ModelOptions = {}) {
     this.config = resolveConfig(config);
     const c = this.config;
     this.params = new ParamRegistry(options.seed ?? 0);
