@@ -5,13 +5,31 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const packagesDir = join(root, 'packages');
 const published = readdirSync(packagesDir)
   .map((d) => ({ dir: join(packagesDir, d), pkg: JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')) }))
   .filter(({ pkg }) => !pkg.private);
+
+/**
+ * Every source map in a tarball must be usable where the package is installed: each source is
+ * either inlined (sourcesContent) or a file of the tarball. src/ is not published, so maps carry
+ * their sources inline and no declaration maps are emitted (tsconfig.base.json).
+ */
+function checkSourceMaps(name, dir, files) {
+  const shipped = new Set(files);
+  for (const file of files.filter((f) => f.endsWith('.map'))) {
+    const map = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    map.sources.forEach((source, i) => {
+      const target = relative(dir, resolve(dir, dirname(file), map.sourceRoot ?? '', source)).split(sep).join('/');
+      if (typeof map.sourcesContent?.[i] !== 'string' && !shipped.has(target)) {
+        throw new Error(`${name}: ${file} points at ${target}, which is not in the tarball and not inlined (sourcesContent)`);
+      }
+    });
+  }
+}
 
 const work = mkdtempSync(join(tmpdir(), 'maejs-pack-'));
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
@@ -21,6 +39,7 @@ try {
     const files = info.files.map((f) => f.path);
     if (files.some((f) => f.includes('.test.'))) throw new Error(`${info.name}: the tarball ships test files`);
     if (!files.includes('README.md')) throw new Error(`${info.name}: the tarball has no README.md`);
+    checkSourceMaps(info.name, dir, files);
     return join(work, info.filename);
   });
   const app = join(work, 'app');
