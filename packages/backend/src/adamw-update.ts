@@ -43,44 +43,6 @@ export function adamwUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tens
   });
 }
 
-/** One parameter's tensors for {@link adamwUpdateMany}. */
-export interface AdamWTensors {
-  p: tf.Tensor;
-  g: tf.Tensor;
-  m: tf.Tensor;
-  v: tf.Tensor;
-}
-
-/**
- * One AdamW update of several parameters that share the scalars (same group, same step):
- * new [p, m, v] per parameter, in order, owned by the caller.
- *
- * Where the fused kernel is registered (cpu, wasm) each parameter is one kernel call. Elsewhere
- * the parameters are flattened and concatenated, updated with one set of ~14 tfjs ops, and
- * split back: ~14 + 7 kernels for the whole group instead of ~14 per parameter (1512 -> ~30
- * for the 108 parameters of mae_tiny_28), which is what a GPU backend pays per launch. Every
- * element goes through the same operations in the same order, so the values are the same bits.
- */
-export function adamwUpdateMany(params: readonly AdamWTensors[], s: AdamWScalars): Array<[tf.Tensor, tf.Tensor, tf.Tensor]> {
-  if (params.length <= 1 || tf.getKernel(ADAMW_KERNEL, tf.getBackend())) return params.map(({ p, g, m, v }) => adamwUpdate(p, g, m, v, s));
-  for (const [i, { p, g, m, v }] of params.entries()) {
-    for (const [name, t] of Object.entries({ p, g, m, v })) {
-      if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, p.shape)) throw new Error(`adamwUpdateMany: parameter ${i}: ${name} must be float32 with the parameter's shape [${p.shape}], got ${t.dtype} [${t.shape}]`);
-    }
-  }
-  const sizes = params.map(({ p }) => p.size);
-  const flat = tf.tidy(() => {
-    const join = (key: keyof AdamWTensors) => tf.concat(params.map((t) => tf.reshape(t[key], [-1])), 0); // [sum of sizes]
-    const updated = adamwUpdate(join('p'), join('g'), join('m'), join('v'), s);
-    return updated.map((t) => tf.split(t, sizes, 0)); // 3 x [parameter][size]
-  });
-  return params.map(({ p }, i) => {
-    const out = flat.map((parts) => tf.reshape(parts[i], p.shape)) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    tf.dispose(flat.map((parts) => parts[i]));
-    return out;
-  });
-}
-
 /** The fused update on arrays: the op-by-op form's float32 roundings, in its order. */
 function updateArrays(P: Float32Array, G: Float32Array, M: Float32Array, V: Float32Array, s: AdamWScalars): [Float32Array, Float32Array, Float32Array] {
   const f = Math.fround;

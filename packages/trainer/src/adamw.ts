@@ -3,7 +3,7 @@
  * amsgrad off), over named parameters split into a 'decay' and a 'no_decay' group.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwUpdateMany, type AdamWScalars } from '@maejs/backend';
+import { adamwUpdate, type AdamWScalars } from '@maejs/backend';
 import { checkGradients, resolveVariables, type VariableSource } from './variables.js';
 import { checkBetas, checkInteger, checkNonNegative, sameShape, showShape } from './validate.js';
 
@@ -150,17 +150,11 @@ export class AdamW {
     this.checkAlive('applyGradients');
     checkGradients('AdamW.applyGradients', this.variables(), grads);
     this.calls++;
-    // Parameters with the same group and step share every scalar of the update: one bucket each
-    // (normally two, 'decay' and 'no_decay'), updated together (see adamwUpdateMany).
-    const buckets = new Map<string, Array<{ slot: Slot; g: tf.Tensor }>>();
     for (const [name, g] of grads) {
       const slot = this.slots.get(name)!;
       slot.step++;
-      const key = `${slot.group} ${slot.step}`;
-      if (!buckets.has(key)) buckets.set(key, []);
-      buckets.get(key)!.push({ slot, g });
+      updateSlot(slot, g, this.scalarsFor(slot));
     }
-    for (const bucket of buckets.values()) updateSlots(bucket, this.scalarsFor(bucket[0].slot));
   }
 
   /** A snapshot of the optimizer (moments copied to the CPU); `setState` restores it exactly. */
@@ -238,15 +232,13 @@ function createSlot(name: string, variable: tf.Variable, assign: GroupAssigner):
   return { variable, group, step: 0, m, v };
 }
 
-/** The torch.optim.AdamW update (`_single_tensor_adamw`, amsgrad off) of parameters that share the scalars. */
-function updateSlots(bucket: Array<{ slot: Slot; g: tf.Tensor }>, s: AdamWScalars): void {
-  const next = adamwUpdateMany(bucket.map(({ slot, g }) => ({ p: slot.variable, g, m: slot.m, v: slot.v })), s);
-  bucket.forEach(({ slot }, i) => {
-    slot.variable.assign(next[i][0]);
-    slot.m.assign(next[i][1]);
-    slot.v.assign(next[i][2]);
-  });
-  tf.dispose(next.flat());
+/** The torch.optim.AdamW update of one parameter (`_single_tensor_adamw`, amsgrad off). */
+function updateSlot(slot: Slot, g: tf.Tensor, s: AdamWScalars): void {
+  const next = adamwUpdate(slot.variable, g, slot.m, slot.v, s);
+  slot.variable.assign(next[0]);
+  slot.m.assign(next[1]);
+  slot.v.assign(next[2]);
+  tf.dispose(next);
 }
 
 function checkedBetas(betas: [number, number]): [number, number] {
