@@ -19,7 +19,7 @@ import { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from '@maejs/data';
 import { loadBundledSample } from '@maejs/data/node';
 import { finetune, type FinetuneOptions, type FinetuneResult, type Pooling } from '@maejs/eval';
 import { MaskedAutoencoder } from '@maejs/mae';
-import { goldenTinyGray, loadModel } from './load-model.js';
+import { goldenTinyGray, loadModel } from '@maejs/example-common';
 
 const { values: flags } = parseArgs({
   options: {

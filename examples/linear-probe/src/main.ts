@@ -17,7 +17,7 @@ import { initBackend, type BackendName } from '@maejs/backend';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from '@maejs/data';
 import { loadBundledSample } from '@maejs/data/node';
 import { extractFeatures, knnClassify, linearProbe, type FeatureSet, type Pooling } from '@maejs/eval';
-import { goldenTinyGray, loadModel } from './load-model.js';
+import { goldenTinyGray, loadModel } from '@maejs/example-common';
 
 const { values: flags } = parseArgs({
   options: {

@@ -13,7 +13,7 @@ import { initBackend, type BackendName } from '@maejs/backend';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, IMAGENET_MEAN, IMAGENET_STD } from '@maejs/data';
 import { loadBundledSample, loadImageFolder } from '@maejs/data/node';
 import { reconstructionGrid, writePng } from '@maejs/trainer/node';
-import { loadModel } from './load-model.js';
+import { loadModel } from '@maejs/example-common';
 
 const { values: flags } = parseArgs({
   options: {
