@@ -1,24 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Module specifiers imported by a source file (static imports and re-exports). */
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
-}
-
-/** Every source file reachable from `entry` through relative imports, with its bare imports. */
-function graph(entry: string): Map<string, string[]> {
-  const seen = new Map<string, string[]>();
-  const visit = (file: string): void => {
-    if (seen.has(file)) return;
-    const specifiers = importsOf(file);
-    seen.set(file, specifiers.filter((s) => !s.startsWith('.')));
-    for (const s of specifiers.filter((s) => s.startsWith('.'))) visit(join(file, '..', s.replace(/\.js$/, '.ts')));
-  };
-  visit(entry);
-  return seen;
-}
+import { importGraph as graph } from '../../../testing/import-graph.js';
 
 describe('browser entry', () => {
   it('src/index.ts reaches no Node built-ins, only fflate, @maejs/weights and tfjs-core', () => {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { importGraph, importsOf } from '../../../testing/import-graph.js';
 import { HubError } from './errors.js';
 import { sniffProblem } from './sniff.js';
 import { hfFileUrl, OFFICIAL_CHECKPOINTS, parseSource } from './sources.js';
@@ -83,21 +83,9 @@ describe('sniffProblem', () => {
   });
 });
 
-/** Module specifiers imported by a source file (static imports and re-exports). */
-function importsOf(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
-}
-
 describe('entries', () => {
   it('src/index.ts reaches no Node built-ins and no other package; src/node.ts holds the file system', () => {
-    const seen = new Map<string, string[]>();
-    const visit = (file: string): void => {
-      if (seen.has(file)) return;
-      const specifiers = importsOf(file);
-      seen.set(file, specifiers.filter((s) => !s.startsWith('.')));
-      for (const s of specifiers.filter((s) => s.startsWith('.'))) visit(join(file, '..', s.replace(/\.js$/, '.ts')));
-    };
-    visit(join(__dirname, 'index.ts'));
+    const seen = importGraph(join(__dirname, 'index.ts'));
     expect([...new Set([...seen.values()].flat())]).toEqual([]);
     expect([...seen.keys()].map((f) => f.slice(__dirname.length + 1)).sort()).toEqual(['cache.ts', 'download.ts', 'errors.ts', 'hub.ts', 'index.ts', 'sniff.ts', 'sources.ts']);
     expect(importsOf(join(__dirname, 'file-cache.ts'))).toEqual(expect.arrayContaining(['node:fs/promises', 'node:crypto']));
