@@ -366,8 +366,25 @@ try {
     return `${download.suggestedFilename()} (${bytes.length} bytes)`;
   });
 
-  await test('weights picked from a file (official .pth) load and reconstruct; the mask-ratio slider redraws', async () => {
-    await page.setInputFiles('#weights-file', join(goldenRoot, 'tiny-gray', 'state_dict.pth'));
+  await test('a bare .pth without head counts is refused with the library\'s error; with the heads fields it loads and reconstructs; the mask-ratio slider redraws', async () => {
+    const pth = join(goldenRoot, 'tiny-gray', 'state_dict.pth');
+    await page.fill('#enc-heads', '');
+    await page.fill('#dec-heads', '');
+    await page.evaluate(() => {
+      document.getElementById('error').hidden = true;
+    });
+    await page.setInputFiles('#weights-file', pth);
+    await page.waitForSelector('#error:not([hidden])', { timeout: 60_000 });
+    const refusal = await page.textContent('#error');
+    assert(/^Could not load the weights: state_dict\.pth: .*numHeads is not determined by the tensors/.test(refusal), `error without head counts: '${refusal}'`);
+    assert(!(await page.textContent('#model-info')).includes('loaded from state_dict.pth'), 'a .pth without head counts was loaded');
+    await page.evaluate(() => {
+      document.getElementById('error').hidden = true;
+    });
+    await page.fill('#enc-heads', '4');
+    await page.fill('#dec-heads', '4');
+    await page.setInputFiles('#weights-file', []);
+    await page.setInputFiles('#weights-file', pth);
     await page.waitForFunction(() => document.getElementById('model-info').textContent.includes('loaded from state_dict.pth') || !document.getElementById('error').hidden, null, { timeout: 60_000 });
     assert((await pageError(page)) === '', `the page shows an error: ${await pageError(page)}`);
     const info = await page.textContent('#model-info');
@@ -377,7 +394,9 @@ try {
     await page.waitForFunction((b) => document.getElementById('user-recon').toDataURL() !== b, before, { timeout: 30_000 });
     const grid = await canvasLevels(page, 'user-recon');
     assert(grid.levels > 20, 'the reconstruction of user images is blank');
-    return info;
+    await page.fill('#enc-heads', '');
+    await page.fill('#dec-heads', '');
+    return `${info}; without heads: ${refusal.slice(0, 160)}`;
   });
 
   await test('a corrupted weights file shows a readable error in the page, not a blank screen', async () => {

@@ -12,9 +12,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { countDeviceWork, type DeviceCounts } from '@maejs/backend';
 import { formatReport, runConformance, type ConformanceReport } from '@maejs/backend/conformance';
 import { createAugmentation, FASHION_MNIST_MEAN, FASHION_MNIST_STD, IMAGENET_MEAN, IMAGENET_STD, pairImagesAndLabels, parseIdx, uint8ImageDataset, type LabelledImages } from '@maejs/data';
-import { MaskedAutoencoder, maeTiny28, PRESETS, resolveConfig, type MaeConfig, type MaeConfigInput, type StateTensor } from '@maejs/mae';
+import { loadEncoderStateDict, MaskedAutoencoder, maeTiny28, type MaeConfig } from '@maejs/mae';
 import { decodeCheckpoint, newestFirst, pretrain, reconstructionGrid, type TrainEvent } from '@maejs/trainer';
-import { encodeSafetensors, loadPretrained, parseSafetensors, parseStateDict, type DownloadProgress, type TensorRecord } from '@maejs/weights';
+import { analyzeCheckpoint, exportSafetensors, importCheckpoint, loadPretrained, maeStateOf, type DownloadProgress } from '@maejs/weights';
 import { backendInfo, startBackend, type BackendInfo, type PageBackend } from './backends.js';
 import { loadGoldenCase, tinyGrayGoldenCheck } from './golden-check.js';
 import { IndexedDbCheckpointStore } from './idb-store.js';
@@ -272,55 +272,50 @@ async function countTrainingWork(options: { batchSize: number; steps: number; lo
 // ---------------------------------------------------------------------------------------
 // Weights: files, IndexedDB, download
 
-/** Official-layout state dict + the maejs config as metadata (readable by safetensors.torch.load_file). */
+/** Official-layout state dict + the maejs config as metadata (readable by safetensors.torch.load_file), through `exportSafetensors`. */
 async function encodeWeights(model: MaskedAutoencoder): Promise<Uint8Array> {
-  const dict = await model.stateDict();
-  return encodeSafetensors(
-    [...dict].map(([name, t]) => [name, { dtype: 'float32', shape: t.shape, data: t.data }]),
-    { format: 'pt', maejs_config: JSON.stringify(model.config) },
-  );
+  return exportSafetensors(await model.stateDict(), model.config, 'official')[0].bytes;
 }
 
-function asStateDict(tensors: Map<string, TensorRecord>): Map<string, StateTensor> {
-  return new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) }]));
+/** A head-count field of the page: undefined when empty, else a positive whole number. */
+function headsField(id: 'enc-heads' | 'dec-heads'): number | undefined {
+  const text = ($(id) as HTMLInputElement).value.trim();
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${id === 'enc-heads' ? 'encoder' : 'decoder'} heads: '${text}' is not a positive whole number`);
+  return value;
 }
 
 /**
- * The model config of an official-layout state dict: from the `maejs_config` metadata when
- * present; otherwise sizes from the tensor shapes and heads from a matching preset, the
- * heads inputs, or a guess (head dim 64, or 4 heads for small models) that the page shows.
+ * The head counts typed into the page, as the `given` config of a checkpoint import: they win
+ * over what the file declares. Empty fields give nothing; the library then takes the counts from
+ * the file (maejs metadata, an HF config.json) or, for an official checkpoint name, its preset,
+ * and refuses a checkpoint that gives none.
  */
-function inferConfig(tensors: Map<string, TensorRecord>, source: string, metadata: Record<string, string>): MaeConfigInput {
-  if (metadata.maejs_config) return resolveConfig(JSON.parse(metadata.maejs_config) as Partial<MaeConfig>); // validated: a readable error for a bad config
-  const need = (key: string, rank: number) => {
-    const t = tensors.get(key);
-    if (!t) throw new Error(`${source}: has no '${key}', so it is not an MAE state dict in the official layout (it has ${tensors.size} tensors${tensors.size ? `, e.g. ${[...tensors.keys()].slice(0, 4).join(', ')}` : ''})`);
-    if (t.shape.length !== rank) throw new Error(`${source}: '${key}' has shape [${t.shape}], expected ${rank} dimensions`);
-    return t.shape;
-  };
-  const [embedDim, inChans, patchSize] = need('patch_embed.proj.weight', 4);
-  const numPatches = need('pos_embed', 3)[1] - 1;
-  const grid = Math.round(Math.sqrt(numPatches));
-  if (grid * grid !== numPatches) throw new Error(`${source}: pos_embed has ${numPatches} patch positions, not a square grid`);
-  const count = (prefix: string) => 1 + Math.max(-1, ...[...tensors.keys()].map((k) => k.match(new RegExp(`^${prefix}\\.(\\d+)\\.`))?.[1]).filter((v) => v !== undefined).map(Number));
-  const decoderEmbedDim = need('decoder_embed.weight', 2)[0];
-  const sizes = { imgSize: grid * patchSize, patchSize, inChans, embedDim, depth: count('blocks'), decoderEmbedDim, decoderDepth: count('decoder_blocks'), mlpRatio: need('blocks.0.mlp.fc1.weight', 2)[0] / embedDim };
-  const preset = Object.values(PRESETS).find((p) => (Object.keys(sizes) as (keyof typeof sizes)[]).every((k) => p[k] === sizes[k]));
-  const guess = (dim: number) => (dim >= 128 && dim % 64 === 0 ? dim / 64 : dim % 4 === 0 ? 4 : 1);
-  const encHeads = Number(($('enc-heads') as HTMLInputElement).value) || preset?.numHeads || guess(embedDim);
-  const decHeads = Number(($('dec-heads') as HTMLInputElement).value) || preset?.decoderNumHeads || guess(decoderEmbedDim);
-  return { ...sizes, numHeads: encHeads, decoderNumHeads: decHeads, normPixLoss: ($('norm-pix') as HTMLInputElement).checked };
+function givenHeads(): Partial<MaeConfig> {
+  const given: Partial<MaeConfig> = {};
+  const numHeads = headsField('enc-heads');
+  const decoderNumHeads = headsField('dec-heads');
+  if (numHeads !== undefined) given.numHeads = numHeads;
+  if (decoderNumHeads !== undefined) given.decoderNumHeads = decoderNumHeads;
+  return given;
 }
 
-/** Builds a model from state-dict bytes (.safetensors or .pth); throws readable errors. */
+/**
+ * Builds a model from checkpoint bytes (.safetensors or .pth, official or HF layout) with
+ * `importCheckpoint`, `analyzeCheckpoint` and `maeStateOf`: sizes from the tensor shapes, head
+ * counts from the heads fields or the file, normPixLoss from the file or else the norm-pix box.
+ * Throws readable errors naming the file (e.g. when no head count is known).
+ */
 function modelFromBytes(bytes: Uint8Array, source: string): MaskedAutoencoder {
   if (bytes.length === 0) throw new Error(`${source}: the file is empty`);
-  const { tensors, format } = parseStateDict(bytes, source);
-  const metadata = format === 'safetensors' ? parseSafetensors(bytes, source).metadata : {};
-  const config = inferConfig(tensors, source, metadata);
-  const model = new MaskedAutoencoder(config);
+  const imported = importCheckpoint(bytes, source);
+  const analysis = analyzeCheckpoint(imported, givenHeads(), { normPixLoss: ($('norm-pix') as HTMLInputElement).checked });
+  const { state: tensors } = maeStateOf(imported, analysis);
+  const model = new MaskedAutoencoder(analysis.config);
   try {
-    model.loadStateDict(asStateDict(tensors));
+    if (analysis.hasDecoder) model.loadStateDict(tensors);
+    else loadEncoderStateDict(model, tensors);
   } catch (error) {
     model.dispose();
     throw error;
@@ -355,7 +350,7 @@ async function loadFromSource(source: string, options: { endpoint?: string } = {
   if (!state.backend) await useBackend('auto');
   const bar = $('hub-progress') as HTMLProgressElement;
   const status = $('hub-status');
-  const heads = { numHeads: Number(($('enc-heads') as HTMLInputElement).value) || undefined, decoderNumHeads: Number(($('dec-heads') as HTMLInputElement).value) || undefined };
+  const config = givenHeads();
   const events: DownloadProgress[] = [];
   bar.hidden = false;
   bar.removeAttribute('value');
@@ -364,7 +359,7 @@ async function loadFromSource(source: string, options: { endpoint?: string } = {
   try {
     const loaded = await loadPretrained(text, {
       ...options,
-      config: Object.fromEntries(Object.entries(heads).filter(([, v]) => v !== undefined)),
+      config,
       onProgress: (e) => {
         events.push(e);
         if (e.bytesTotal) {
