@@ -9,18 +9,25 @@
 //
 // Uses the built packages (npm run build first). Golden cases: ../shared/golden beside the
 // repository, or MAEJS_GOLDEN. Writes examples/browser/test-results/conformance-<backend>-node.{txt,json}.
+// src/golden-check.js imports the golden parser shared with the tests (testing/golden-case.ts),
+// which Node cannot load as TypeScript: esbuild bundles that file (packages left external, so
+// they resolve to the built ones) into test-results/golden-check.node.mjs first.
 // Exit code 1 if a check failed or a backend could not start.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@maejs/backend';
 import { formatReport, runConformance } from '@maejs/backend/conformance';
-import { loadGoldenCase, tinyGrayGoldenCheck } from '../src/golden-check.js';
 
 const here = import.meta.dirname;
 const goldenDir = join(process.env.MAEJS_GOLDEN ?? resolve(here, '..', '..', '..', '..', 'shared', 'golden'), 'tiny-gray');
 const out = join(here, '..', 'test-results');
 mkdirSync(out, { recursive: true });
+const bundled = join(out, 'golden-check.node.mjs');
+await build({ entryPoints: [join(here, '..', 'src', 'golden-check.js')], outfile: bundled, bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+const { loadGoldenCase, tinyGrayGoldenCheck } = await import(pathToFileURL(bundled).href);
 tf.enableProdMode();
 const golden = await loadGoldenCase(async (f) => new Uint8Array(readFileSync(join(goldenDir, f))));
 let failed = false;

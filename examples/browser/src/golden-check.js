@@ -1,13 +1,16 @@
 // The golden tiny-gray model check for the conformance kit: the official PyTorch MAE's forward
 // outputs and gradients (../shared/golden/tiny-gray) against maejs on the active backend.
-// Plain JavaScript (types in golden-check.d.ts) so the same file runs in the page (Vite) and in
-// Node (scripts/conformance-node.mjs); it only takes bytes, never touches a file system.
+// Plain JavaScript (types in golden-check.d.ts). The golden files are parsed by the one golden
+// parser of the repository's tests, testing/golden-case.ts: Vite compiles it into the page (it
+// imports nothing from Node), and scripts/conformance-node.mjs bundles this file with esbuild
+// to run it in Node. The case's bytes come from a `read(fileName)` function: fetch in the
+// page, readFile in Node; nothing here touches a file system.
 import * as tf from '@tensorflow/tfjs-core';
-import { configFromOfficial, MaskedAutoencoder, toOfficial } from '@maejs/mae';
-import { parseNpy, parseSafetensors } from '@maejs/weights';
+import { MaskedAutoencoder, toOfficial } from '@maejs/mae';
+import { GOLDEN_FILES, imagesFromNchw, loadGoldenCase } from '../../../testing/golden-case.ts';
 
-/** Files of the case that the check reads. */
-export const GOLDEN_FILES = ['case.json', 'state_dict.safetensors', 'inputs.npy', 'noise.npy', 'pred.npy', 'mask.npy', 'ids_restore.npy', 'latent.npy', 'grads.safetensors'];
+/** Files of the case that the check reads; `loadGoldenCase(read)` reads the case through `read(fileName) -> bytes`. */
+export { GOLDEN_FILES, loadGoldenCase };
 
 /** The golden README's tolerances (float32 backends) or 1e-3 (webgl, webgpu). */
 export function goldenTolerance(backend) {
@@ -15,26 +18,6 @@ export function goldenTolerance(backend) {
   return gpu
     ? { loss: { atol: 0, rtol: 1e-3 }, out: { atol: 1e-3, rtol: 1e-3 }, grad: { atol: 1e-3, rtol: 1e-3 } }
     : { loss: { atol: 0, rtol: 1e-5 }, out: { atol: 1e-5, rtol: 1e-4 }, grad: { atol: 1e-5, rtol: 1e-4 } };
-}
-
-/** Reads the case through `read(fileName) -> bytes` (fetch in a page, readFile in Node). */
-export async function loadGoldenCase(read) {
-  const bytes = Object.fromEntries(await Promise.all(GOLDEN_FILES.map(async (f) => [f, await read(f)])));
-  const raw = JSON.parse(new TextDecoder().decode(bytes['case.json']));
-  const npy = (f) => parseNpy(bytes[f], f);
-  const state = new Map([...parseSafetensors(bytes['state_dict.safetensors'], 'state_dict.safetensors').tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
-  return {
-    config: configFromOfficial(raw.config),
-    loss: raw.values.loss,
-    state,
-    inputs: npy('inputs.npy'), // NCHW
-    noise: npy('noise.npy'),
-    pred: npy('pred.npy'),
-    mask: npy('mask.npy'),
-    idsRestore: npy('ids_restore.npy'),
-    latent: npy('latent.npy'),
-    grads: parseSafetensors(bytes['grads.safetensors'], 'grads.safetensors').tensors,
-  };
 }
 
 /**
@@ -47,7 +30,7 @@ export function tinyGrayGoldenCheck(golden, options = {}) {
   return async ({ backend }) => {
     const tol = goldenTolerance(backend);
     const model = new MaskedAutoencoder(golden.config);
-    const images = tf.tidy(() => tf.transpose(tf.tensor4d(golden.inputs.data, golden.inputs.shape), [0, 2, 3, 1])); // NCHW -> NHWC
+    const images = imagesFromNchw(golden.inputs); // NCHW -> NHWC
     const noise = tf.tensor2d(golden.noise.data, golden.noise.shape);
     try {
       model.loadStateDict(golden.state);

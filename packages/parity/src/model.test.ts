@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { MaskedAutoencoder, toOfficial } from '@maejs/mae';
 import { patchify } from '@maejs/patchify';
-import { parseSafetensors } from '@maejs/weights';
 import { describeEachBackend, expectClose, GPU_TEST_BACKENDS } from '../../../testing/backends.js';
-import { goldenFile } from '../../../testing/golden.js';
-import { CASE, goldenImages, goldenNoise, npy, readCase, stateFromPth, stateFromSafetensors } from './golden.js';
+import { tinyGray } from '../../../testing/golden.js';
 
 // Golden README tolerances (float32).
 const LOSS_RTOL = 1e-5;
@@ -16,13 +13,13 @@ const OUT_RTOL = 1e-4;
 const measured: Record<string, { maxAbs: number; maxRel: number }> = {};
 
 describeEachBackend('tiny-gray golden forward', (backend) => {
-  const { config, raw } = readCase();
+  const { config, raw } = tinyGray.readCase();
   let images: tf.Tensor4D;
   let noise: tf.Tensor2D;
 
   beforeAll(() => {
-    images = goldenImages();
-    noise = goldenNoise();
+    images = tinyGray.images();
+    noise = tinyGray.noise();
   });
   afterAll(() => {
     tf.dispose([images, noise]);
@@ -31,7 +28,7 @@ describeEachBackend('tiny-gray golden forward', (backend) => {
 
   it('patchify reproduces the official target layout', async () => {
     const target = patchify(images, config.patchSize);
-    const golden = npy('target.npy');
+    const golden = tinyGray.npy('target.npy');
     expect(target.shape).toEqual(golden.shape);
     expect(Array.from(await target.data())).toEqual(Array.from(golden.data)); // a pure reordering: exact
     target.dispose();
@@ -40,14 +37,14 @@ describeEachBackend('tiny-gray golden forward', (backend) => {
   for (const source of ['safetensors', 'pth'] as const) {
     it(`matches target, latent, pred, mask, ids_restore and loss (weights from .${source})`, async () => {
       const model = new MaskedAutoencoder(config);
-      model.loadStateDict(source === 'pth' ? stateFromPth() : stateFromSafetensors());
+      model.loadStateDict(source === 'pth' ? tinyGray.stateFromPth() : tinyGray.stateFromSafetensors());
       const out = model.forward(images, { noise });
-      expect(Array.from(await out.mask.data())).toEqual(Array.from(npy('mask.npy').data));
+      expect(Array.from(await out.mask.data())).toEqual(Array.from(tinyGray.npy('mask.npy').data));
       expect(out.idsRestore.dtype).toBe('int32');
-      expect(Array.from(await out.idsRestore.data())).toEqual(Array.from(npy('ids_restore.npy').data));
-      expect(out.latent.shape).toEqual(npy('latent.npy').shape);
-      measured[`latent (${source})`] = expectClose('latent', await out.latent.data(), npy('latent.npy').data, OUT_ATOL, OUT_RTOL);
-      measured[`pred (${source})`] = expectClose('pred', await out.pred.data(), npy('pred.npy').data, OUT_ATOL, OUT_RTOL);
+      expect(Array.from(await out.idsRestore.data())).toEqual(Array.from(tinyGray.npy('ids_restore.npy').data));
+      expect(out.latent.shape).toEqual(tinyGray.npy('latent.npy').shape);
+      measured[`latent (${source})`] = expectClose('latent', await out.latent.data(), tinyGray.npy('latent.npy').data, OUT_ATOL, OUT_RTOL);
+      measured[`pred (${source})`] = expectClose('pred', await out.pred.data(), tinyGray.npy('pred.npy').data, OUT_ATOL, OUT_RTOL);
       const loss = (await out.loss.data())[0];
       measured[`loss (${source})`] = expectClose('loss', [loss], [raw.values.loss], 0, LOSS_RTOL);
       tf.dispose(Object.values(out));
@@ -57,10 +54,10 @@ describeEachBackend('tiny-gray golden forward', (backend) => {
 
   it('matches the gradient of every trainable parameter', async () => {
     const model = new MaskedAutoencoder(config);
-    model.loadStateDict(stateFromSafetensors());
+    model.loadStateDict(tinyGray.stateFromSafetensors());
     const vars = model.trainableVariables();
     const { value, grads } = tf.variableGrads(() => model.loss(images, { noise }), [...vars.values()]);
-    const golden = parseSafetensors(readFileSync(goldenFile(CASE, 'grads.safetensors')), 'grads.safetensors').tensors;
+    const golden = tinyGray.safetensors('grads.safetensors');
     expect(new Set(golden.keys())).toEqual(new Set(vars.keys()));
     let worst = { maxAbs: 0, maxRel: 0 };
     for (const [name, variable] of vars) {
@@ -77,7 +74,7 @@ describeEachBackend('tiny-gray golden forward', (backend) => {
     measured['grads (max abs, max abs / max|g|)'] = worst;
     // The standalone patch-embedding gradient file, in the Conv2d layout [D, C, p, p].
     const pe = tf.tidy(() => toOfficial(model.params.get('patch_embed.proj.weight'), grads[vars.get('patch_embed.proj.weight')!.name]));
-    expectClose('grad patch_embed.proj.weight', await pe.data(), npy('grad_patch_embed_proj_weight.npy').data, 1e-7, 1e-4);
+    expectClose('grad patch_embed.proj.weight', await pe.data(), tinyGray.npy('grad_patch_embed_proj_weight.npy').data, 1e-7, 1e-4);
     tf.dispose([value, pe, ...Object.values(grads)]);
     model.dispose();
   });
@@ -104,7 +101,7 @@ describeEachBackend('tiny-gray golden forward', (backend) => {
 
   it('state dict round-trips bit-exactly in the official layout and order', async () => {
     const model = new MaskedAutoencoder(config);
-    const original = stateFromSafetensors();
+    const original = tinyGray.stateFromSafetensors();
     model.loadStateDict(original);
     const saved = await model.stateDict();
     expect([...saved.keys()]).toEqual([...original.keys()]);

@@ -1,10 +1,10 @@
 /** The model's parameter count against the official one (case.json and the golden state dict). */
 import { MaskedAutoencoder } from '@maejs/mae';
 import { describeEachBackend } from '../../../testing/backends.js';
-import { readCase, stateFromSafetensors } from './golden.js';
+import { tinyGray } from '../../../testing/golden.js';
 
-const { config, raw } = readCase();
-const golden = stateFromSafetensors();
+const { config, raw } = tinyGray.readCase();
+const golden = tinyGray.stateFromSafetensors();
 
 describeEachBackend('tiny-gray golden parameter count', () => {
   it('counts as many values as the official state dict holds (case.json num_params_in_state_dict)', () => {

@@ -5,10 +5,10 @@
 import { MaskedAutoencoder } from '@maejs/mae';
 import { sincosPosEmbed2d } from '@maejs/vit';
 import { describeEachBackend, expectClose } from '../../../testing/backends.js';
-import { readCase, stateFromSafetensors } from './golden.js';
+import { tinyGray } from '../../../testing/golden.js';
 
-const { config } = readCase();
-const golden = stateFromSafetensors();
+const { config } = tinyGray.readCase();
+const golden = tinyGray.stateFromSafetensors();
 const grid = config.imgSize / config.patchSize;
 
 describe('tiny-gray golden position embeddings', () => {

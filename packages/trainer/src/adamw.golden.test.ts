@@ -5,12 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MaskedAutoencoder } from '@maejs/mae';
 import { describeEachBackend, expectClose } from '../../../testing/backends.js';
-import { goldenImages, goldenNoise, readCase } from '../../parity/src/golden.js';
+import { tinyGray } from '../../../testing/golden.js';
 import { officialParamGroups } from './index.js';
 import { compareWeights, goldenStep, LOSS_RTOL, TINY_GRAD } from './test-utils/golden-step.js';
 
 describeEachBackend('AdamW one step on the tiny-gray golden case', (backend) => {
-  const { config, raw } = readCase();
+  const { config, raw } = tinyGray.readCase();
   const train = raw.train_step;
   let images: tf.Tensor4D;
   let noise: tf.Tensor2D;
@@ -18,8 +18,8 @@ describeEachBackend('AdamW one step on the tiny-gray golden case', (backend) => 
   const notes: string[] = [];
 
   beforeAll(() => {
-    images = goldenImages();
-    noise = goldenNoise();
+    images = tinyGray.images();
+    noise = tinyGray.noise();
     model = new MaskedAutoencoder(config);
   });
   afterAll(() => {

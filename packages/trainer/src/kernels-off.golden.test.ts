@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MaskedAutoencoder } from '@maejs/mae';
 import { maejsKernelsEnabled, registeredMaejsKernels, useMaejsKernels } from '@maejs/backend';
 import { compareArrays, describeEachBackend, expectClose } from '../../../testing/backends.js';
-import { goldenImages, goldenNoise, readCase } from '../../parity/src/golden.js';
+import { tinyGray } from '../../../testing/golden.js';
 import { compareGrads, compareSteps, compareWeights, goldenStep, LOSS_RTOL, type StepResult } from './test-utils/golden-step.js';
 
 /** Largest |a - b| / max|b| over every array of two maps with the same keys. */
@@ -22,7 +22,7 @@ function worstDifference(a: Map<string, Float32Array>, b: Map<string, Float32Arr
 }
 
 describeEachBackend('golden training step with maejs kernels off', (backend) => {
-  const { config, raw } = readCase();
+  const { config, raw } = tinyGray.readCase();
   let images: tf.Tensor4D;
   let noise: tf.Tensor2D;
   let model: MaskedAutoencoder;
@@ -31,8 +31,8 @@ describeEachBackend('golden training step with maejs kernels off', (backend) => 
   let kernelsOn: string[];
 
   beforeAll(async () => {
-    images = goldenImages();
-    noise = goldenNoise();
+    images = tinyGray.images();
+    noise = tinyGray.noise();
     model = new MaskedAutoencoder(config);
     kernelsOn = registeredMaejsKernels(backend);
     withKernels = await goldenStep(model, images, noise);

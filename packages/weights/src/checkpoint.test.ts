@@ -5,19 +5,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isDecoderKey, loadEncoderStateDict, MaskedAutoencoder, resizeStateDictPosEmbed, type MaeConfig, type StateTensor } from '@maejs/mae';
-import { readFileSync } from 'node:fs';
 import { describeEachBackend, expectClose } from '../../../testing/backends.js';
 import { analyzeCheckpoint, CheckpointError, exportSafetensors, exportTfjsArtifacts, importCheckpoint, importTfjsArtifacts, maeStateOf, type ImportedCheckpoint } from './checkpoint.js';
 import { hfToOfficial, officialToHf } from './hf-vitmae.js';
 import { parseNpy } from './npy.js';
 import { parseSafetensors } from './safetensors.js';
 import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
-import { goldenFile, readGolden } from './test-utils/golden.js';
+import { readGolden, tinyGray } from '../../../testing/golden.js';
 import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from './test-utils/pickle-writer.js';
 import { parseTfjsModel, tfjsFilesFromArtifacts } from './tfjs-format.js';
 
 const heads = { numHeads: 4, decoderNumHeads: 4 };
-const caseJson = JSON.parse(readFileSync(goldenFile('tiny-gray', 'case.json'), 'utf8'));
+const caseJson = tinyGray.caseJson();
 
 /** Bit-level equality of two tensor maps: same keys in the same order, shapes, dtypes and bytes. */
 function expectSameTensors(a: Map<string, { shape: number[]; data: Float32Array | Int32Array }>, b: Map<string, { shape: number[]; data: Float32Array | Int32Array }>): void {

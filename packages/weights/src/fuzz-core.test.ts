@@ -3,7 +3,7 @@
  * every mutated or hostile input ends in a clean error naming the file or in a correct parse.
  */
 import { derivedSeeds, runFuzz, type FuzzSeed } from './fuzz-core.js';
-import { readGolden } from './test-utils/golden.js';
+import { readGolden } from '../../../testing/golden.js';
 
 function goldenSeeds(): FuzzSeed[] {
   return [

@@ -6,7 +6,7 @@ import { parseNpy } from './npy.js';
 import { parsePth, selectStateDict, stateDictFromPth } from './pth.js';
 import { parseSafetensors } from './safetensors.js';
 import { WeightsFormatError } from './tensor-record.js';
-import { readGolden } from './test-utils/golden.js';
+import { readGolden } from '../../../testing/golden.js';
 import { readStoredZip } from './zip.js';
 import { prng as random } from '@maejs/backend';
 

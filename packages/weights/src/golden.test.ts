@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { encodeNpy, parseNpy } from './npy.js';
 import { stateDictFromPth, parsePth } from './pth.js';
 import { encodeSafetensors, parseSafetensors } from './safetensors.js';
 import type { TensorRecord } from './tensor-record.js';
-import { goldenFile, readGolden as read } from './test-utils/golden.js';
+import { readGolden as read, tinyGray } from '../../../testing/golden.js';
 
-const caseJson = JSON.parse(readFileSync(goldenFile('tiny-gray', 'case.json'), 'utf8')) as { state_dict_keys: Record<string, number[]> };
+const caseJson = tinyGray.caseJson() as { state_dict_keys: Record<string, number[]> };
 
 /** The raw bytes, so NaN and -0 compare exactly (and fast: jest's toEqual on big typed arrays is slow). */
 function bits(data: Float32Array | Int32Array): Buffer {

@@ -4,7 +4,7 @@
  * PyTorch MAE) in the HF layout (model.safetensors or pytorch_model.bin + config.json), as an
  * official-style .pth, and as a maejs .safetensors at a URL.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,11 +18,11 @@ import { importPretrained, loadPretrained, type NodePretrainedOptions } from './
 import { importPretrained as importInBrowser, loadPretrained as loadInBrowser } from './index.js';
 import { parseNpy } from './npy.js';
 import { WeightsFormatError, type TensorRecord } from './tensor-record.js';
-import { goldenFile, readGolden } from './test-utils/golden.js';
+import { readGolden, tinyGray } from '../../../testing/golden.js';
 import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from './test-utils/pickle-writer.js';
 import { HubError } from '@maejs/hub';
 
-const caseJson = JSON.parse(readFileSync(goldenFile('tiny-gray', 'case.json'), 'utf8'));
+const caseJson = tinyGray.caseJson();
 const config: MaeConfig = { ...configFromOfficial(caseJson.config) };
 const golden = () => importCheckpoint(readGolden('state_dict.safetensors'), 'state_dict.safetensors');
 const goldenState = () => maeStateOf(golden(), analyzeCheckpoint(golden(), config)).state;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePth, parseSafetensors, readStoredZip, stateDictFromPth, type EncodableTensor } from './index.js';
-import { goldenFile, readGolden } from './test-utils/golden.js';
+import { goldenFile, readGolden } from '../../../testing/golden.js';
 
 const golden = parseSafetensors(readGolden('state_dict.safetensors'), 'state_dict.safetensors').tensors;
 const goldenState = (): [string, EncodableTensor][] => [...golden].map(([k, t]) => [k, { dtype: 'float32', shape: t.shape, data: t.data as Float32Array }]);

@@ -2,7 +2,7 @@ import { parsePth, selectStateDict, stateDictFromPth } from './pth.js';
 import { PickledTensor } from './pickle-value.js';
 import { parseSafetensors } from './safetensors.js';
 import { WeightsFormatError } from './tensor-record.js';
-import { readGolden } from './test-utils/golden.js';
+import { readGolden } from '../../../testing/golden.js';
 import { buildPth, float32Bytes, PickleWriter, type TensorSpec, writeDictBody, writeStateDictPickle } from './test-utils/pickle-writer.js';
 import { buildZip } from './test-utils/zip-writer.js';
 

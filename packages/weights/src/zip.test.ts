@@ -1,5 +1,5 @@
 import { WeightsFormatError } from './tensor-record.js';
-import { readGolden } from './test-utils/golden.js';
+import { readGolden } from '../../../testing/golden.js';
 import { buildPth, PickleWriter } from './test-utils/pickle-writer.js';
 import { buildZip } from './test-utils/zip-writer.js';
 import { parsePth } from './pth.js';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MaskedAutoencoder, toOfficial } from '@maejs/mae';
 import { expectClose } from '../../../../testing/backends.js';
-import { stateFromSafetensors } from '../../../parity/src/golden.js';
+import { tinyGray } from '../../../../testing/golden.js';
 import { AdamW, variableGradsByName, type GroupAssigner } from '../index.js';
 
 export const LOSS_RTOL = 1e-5;
@@ -53,9 +53,9 @@ function compareParam(name: string, got: Float32Array, want: Float32Array, grad:
 
 /** Every parameter after a step against state_dict_after_step.safetensors; fixed ones must be untouched. */
 export function compareWeights(model: MaskedAutoencoder, step: StepResult): WeightErrors {
-  const after = stateFromSafetensors('state_dict_after_step.safetensors');
-  const grads = stateFromSafetensors('grads.safetensors');
-  const before = stateFromSafetensors();
+  const after = tinyGray.stateFromSafetensors('state_dict_after_step.safetensors');
+  const grads = tinyGray.stateFromSafetensors('grads.safetensors');
+  const before = tinyGray.stateFromSafetensors();
   const acc: WeightErrors = { maxAbs: 0, maxRel: 0, tinyCount: 0, tinyMaxAbs: 0 };
   for (const [name, param] of model.params.entries()) {
     const got = step.weights.get(name)!;
@@ -85,7 +85,7 @@ export function compareSteps(step: StepResult, reference: StepResult): WeightErr
  * (`1e-5 max|g| + 1e-4 |g|` per parameter); returns the worst error relative to max|g|.
  */
 export function compareGrads(step: StepResult): number {
-  const golden = stateFromSafetensors('grads.safetensors');
+  const golden = tinyGray.stateFromSafetensors('grads.safetensors');
   expect(new Set(golden.keys())).toEqual(new Set(step.grads.keys()));
   let worst = 0;
   for (const [name, want] of golden) {
@@ -124,7 +124,7 @@ export interface StepResult {
 
 /** Loads the golden weights, takes one AdamW step (lr 1e-3, betas (0.9, 0.95), wd 0.05), returns the loss before and after, the gradients and the new weights. */
 export async function goldenStep(model: MaskedAutoencoder, images: tf.Tensor4D, noise: tf.Tensor2D, groups?: GroupAssigner): Promise<StepResult> {
-  model.loadStateDict(stateFromSafetensors());
+  model.loadStateDict(tinyGray.stateFromSafetensors());
   const vars = model.trainableVariables();
   const optimizer = new AdamW(vars, { lr: LR, betas: [0.9, 0.95], eps: EPS, weightDecay: 0.05, groups });
   const { value, grads } = variableGradsByName(() => model.loss(images, { noise }), vars);
