@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { argsort, expandTo, initBackend, inversePermutation, linear, listBackends, permuteTokens, registerTfjsGradients, stableRanks } from './index.js';
+import { argsort, expandTo, initBackend, inversePermutation, linear, listBackends, permuteTokens, registeredMaejsKernels, registerTfjsGradients, stableRanks, useMaejsKernels } from './index.js';
 import { describeEachBackend, expectClose } from '../../../testing/backends.js';
 
 describe('initBackend', () => {
@@ -114,6 +114,25 @@ describeEachBackend('permuteTokens', () => {
     expect(inversePermutation(order).arraySync()).toEqual(ranks.arraySync());
     expect(inversePermutation(ranks).arraySync()).toEqual(expected);
     tf.dispose([v, order, ranks]);
+  });
+
+  it('the cpu/wasm kernels give the op form\'s integers, ties included, and the inverse kernel refuses a non-permutation', async () => {
+    const v = tf.tensor2d([
+      [0.5, 0.2, 0.5, 0.2, 0.1, 0.5, 0.9],
+      [3, 1, 2, 1, 3, 0, 1],
+    ]);
+    const withKernels = [stableRanks(v), argsort(v)];
+    expect(registeredMaejsKernels()).toEqual(expect.arrayContaining(['MaejsStableRanks', 'MaejsInversePermutation']));
+    await useMaejsKernels(false);
+    try {
+      const opForm = [stableRanks(v), argsort(v)];
+      for (let i = 0; i < 2; i++) expect(await withKernels[i].array()).toEqual(await opForm[i].array());
+      tf.dispose(opForm);
+    } finally {
+      await useMaejsKernels(true);
+    }
+    expect(() => inversePermutation(tf.tensor2d([[0, 2, 2]], [1, 3], 'int32'))).toThrow('inversePermutation: row 0 is not a permutation of 0..2 (perm[0][2] is 2)');
+    tf.dispose([v, ...withKernels]);
   });
 
   it('stableRanks and inversePermutation reject bad inputs', () => {

@@ -6,10 +6,12 @@
  * @module index
  */
 import { registerAdamWKernel } from './adamw-update.js';
+import { registerPermutationKernels } from './permutation-kernels.js';
 import { registerTfjsGradients } from './gradients.js';
 
 registerTfjsGradients();
 registerAdamWKernel();
+registerPermutationKernels();
 
 export { registerTfjsGradients } from './gradients.js';
 export { BACKEND_NAMES, BackendUnavailableError, initBackend, listBackends } from './backends.js';

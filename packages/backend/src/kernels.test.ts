@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { adamwUpdate, geluForward, initBackend, installWasmKernels, maejsKernelsEnabled, registeredMaejsKernels, useMaejsKernels } from './index.js';
 
-const ALL_WASM = ['MaejsAdamWUpdate', 'MaejsGelu', 'MaejsGeluGrad', 'BatchMatMul', 'GatherV2'];
+const ALL_WASM = ['MaejsAdamWUpdate', 'MaejsStableRanks', 'MaejsInversePermutation', 'MaejsGelu', 'MaejsGeluGrad', 'BatchMatMul', 'GatherV2'];
 
 describe('useMaejsKernels', () => {
   // tfjs-backend-wasm's own kernels, before initBackend('wasm') replaces two of them
@@ -16,10 +16,10 @@ describe('useMaejsKernels', () => {
     await useMaejsKernels(true);
   });
 
-  it('lists the kernels maejs registered: AdamW on cpu; AdamW, GELU and the replaced BatchMatMul and GatherV2 on wasm', () => {
+  it('lists the kernels maejs registered: AdamW and the permutation kernels on cpu; those, GELU and the replaced BatchMatMul and GatherV2 on wasm', () => {
     expect(maejsKernelsEnabled()).toBe(true);
     expect(registeredMaejsKernels('wasm')).toEqual(ALL_WASM);
-    expect(registeredMaejsKernels('cpu')).toEqual(['MaejsAdamWUpdate']);
+    expect(registeredMaejsKernels('cpu')).toEqual(['MaejsAdamWUpdate', 'MaejsStableRanks', 'MaejsInversePermutation']);
     expect(registeredMaejsKernels('webgpu')).toEqual([]);
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(tfjsBatchMatMul);
   });
@@ -61,7 +61,7 @@ describe('useMaejsKernels', () => {
     expect(replaced).not.toBe(tfjsBatchMatMul);
     await useMaejsKernels(true);
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(replaced);
-    expect(registeredMaejsKernels('cpu')).toEqual(['MaejsAdamWUpdate']);
+    expect(registeredMaejsKernels('cpu')).toEqual(['MaejsAdamWUpdate', 'MaejsStableRanks', 'MaejsInversePermutation']);
   });
 
   it('refuses anything but a boolean', async () => {

@@ -1,6 +1,6 @@
 /**
  * The switch for maejs's own kernels. maejs registers a few kernels where tfjs lacks a fast one:
- * `MaejsAdamWUpdate` on cpu and wasm, and on wasm `MaejsGelu`, `MaejsGeluGrad` and replacements
+ * `MaejsAdamWUpdate`, `MaejsStableRanks` and `MaejsInversePermutation` on cpu and wasm, and on wasm `MaejsGelu`, `MaejsGeluGrad` and replacements
  * of tfjs's `BatchMatMul` and `GatherV2`. Each has an op-level fallback that runs wherever the
  * kernel is not registered (tfjs ops for AdamW and GELU, tfjs's own kernels for the replaced two),
  * which is what every other backend (tensorflow, webgl, webgpu) runs. `useMaejsKernels(false)`
@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAMW_KERNEL, registerAdamWKernel, unregisterAdamWKernel } from './adamw-update.js';
+import { PERMUTATION_KERNELS, registerPermutationKernels, unregisterPermutationKernels } from './permutation-kernels.js';
 import { GELU_KERNELS } from './gelu.js';
 import { replacedWasmKernels, setWasmKernels } from './wasm-kernels.js';
 
@@ -17,7 +18,7 @@ let enabled = true;
  * Switches maejs's kernels off or back on, for every backend at once (reversible, any number of
  * times; the default is on).
  *
- * - off: `MaejsAdamWUpdate` is unregistered from cpu and wasm, `MaejsGelu` / `MaejsGeluGrad`
+ * - off: `MaejsAdamWUpdate`, `MaejsStableRanks` and `MaejsInversePermutation` are unregistered from cpu and wasm, `MaejsGelu` / `MaejsGeluGrad`
  *   from wasm, and tfjs-backend-wasm's own `BatchMatMul` and `GatherV2` are registered again;
  *   `initBackend('wasm')` and `installWasmKernels()` install nothing until switched on.
  *   `adamwUpdate`, `geluForward` and `geluBackward` then run as tfjs ops.
@@ -28,8 +29,13 @@ let enabled = true;
  */
 export async function useMaejsKernels(on: boolean): Promise<void> {
   if (typeof on !== 'boolean') throw new Error(`useMaejsKernels: expected true (maejs's kernels on) or false (tfjs ops and kernels only), got ${String(on)}`);
-  if (on) registerAdamWKernel();
-  else unregisterAdamWKernel();
+  if (on) {
+    registerAdamWKernel();
+    registerPermutationKernels();
+  } else {
+    unregisterAdamWKernel();
+    unregisterPermutationKernels();
+  }
   await setWasmKernels(on);
   enabled = on;
 }
@@ -45,6 +51,6 @@ export function maejsKernelsEnabled(): boolean {
  * Empty on every backend while switched off, and on backends maejs has no kernels for.
  */
 export function registeredMaejsKernels(backend: string = tf.getBackend()): string[] {
-  const own = [ADAMW_KERNEL, GELU_KERNELS.forward, GELU_KERNELS.backward].filter((name) => tf.getKernel(name, backend));
+  const own = [ADAMW_KERNEL, PERMUTATION_KERNELS.ranks, PERMUTATION_KERNELS.inverse, GELU_KERNELS.forward, GELU_KERNELS.backward].filter((name) => tf.getKernel(name, backend));
   return backend === 'wasm' ? [...own, ...replacedWasmKernels()] : own;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { PERMUTATION_KERNELS } from './permutation-kernels.js';
 
 /**
  * Rank of every element in its row under a stable ascending sort: v [N, L] -> int32 [N, L],
@@ -9,11 +10,13 @@ import * as tf from '@tensorflow/tfjs-core';
  * sort, TopK or transpose kernel: tfjs-backend-webgl runs TopK on the CPU after a synchronous
  * read-back, and tfjs-backend-webgpu's int32 transpose does not compile. For L <= 196 (ViT
  * patch grids) the [N, L, L] comparison is small next to one attention layer. v must hold no
- * NaN (a NaN compares false with everything, so the ranks would not be a permutation).
+ * NaN (a NaN compares false with everything, so the ranks would not be a permutation). On cpu
+ * and wasm a kernel sorts each row instead (see permutation-kernels.ts); same integers.
  */
 export function stableRanks(v: tf.Tensor2D): tf.Tensor2D {
   if (v.rank !== 2) throw new Error(`stableRanks: v must be [N, L], got shape [${v.shape}]`);
   const [n, l] = v.shape;
+  if (tf.getKernel(PERMUTATION_KERNELS.ranks, tf.getBackend())) return tf.engine().runKernel(PERMUTATION_KERNELS.ranks, { x: v }) as tf.Tensor2D;
   return tf.tidy(() => {
     const vi = tf.reshape(v, [n, l, 1]); // [N, L(i), 1]
     const vj = tf.reshape(v, [n, 1, l]); // [N, 1, L(j)]
@@ -27,12 +30,14 @@ export function stableRanks(v: tf.Tensor2D): tf.Tensor2D {
 /**
  * Inverse of a batch of permutations: perm int32 [N, L], each row a permutation of 0..L-1 ->
  * int32 [N, L] with out[n, perm[n, i]] = i. Computed on the device as
- * out[n, r] = sum_i i * (perm[n, i] == r), a reduction over the last axis (N·L² compares).
+ * out[n, r] = sum_i i * (perm[n, i] == r), a reduction over the last axis (N·L² compares);
+ * on cpu and wasm by a kernel that also refuses a row that is not a permutation.
  */
 export function inversePermutation(perm: tf.Tensor2D): tf.Tensor2D {
   if (perm.rank !== 2) throw new Error(`inversePermutation: perm must be [N, L], got shape [${perm.shape}]`);
   if (perm.dtype !== 'int32') throw new Error(`inversePermutation: perm must be int32, got ${perm.dtype}`);
   const [n, l] = perm.shape;
+  if (tf.getKernel(PERMUTATION_KERNELS.inverse, tf.getBackend())) return tf.engine().runKernel(PERMUTATION_KERNELS.inverse, { x: perm }) as tf.Tensor2D;
   return tf.tidy(() => {
     const index = tf.range(0, l, 1, 'int32');
     const hit = tf.equal(tf.reshape(perm, [n, 1, l]), tf.reshape(index, [1, l, 1])); // [N, L(r), L(i)]: perm[n, i] == r
