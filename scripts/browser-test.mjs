@@ -160,6 +160,8 @@ async function openPage(browser, base, query = '') {
   return page;
 }
 
+/** Waits until no action of the page (a button, a file input, the slider) is still running. */
+const settled = (page) => page.waitForFunction(() => (document.body.dataset.busy ?? '0') === '0', null, { timeout: 60_000 });
 const pageError = (page) => page.evaluate(() => (document.getElementById('error').hidden ? '' : document.getElementById('error').textContent));
 
 async function useBackend(page, name) {
@@ -389,9 +391,11 @@ try {
     assert((await pageError(page)) === '', `the page shows an error: ${await pageError(page)}`);
     const info = await page.textContent('#model-info');
     assert(/encoder 64x2 \(4 heads\), decoder 32x1 \(4 heads\)/.test(info), `model info: ${info}`);
+    await settled(page);
     const before = await page.evaluate(() => document.getElementById('user-recon').toDataURL());
     await page.locator('#mask-ratio').fill('0.5');
     await page.waitForFunction((b) => document.getElementById('user-recon').toDataURL() !== b, before, { timeout: 30_000 });
+    await settled(page);
     const grid = await canvasLevels(page, 'user-recon');
     assert(grid.levels > 20, 'the reconstruction of user images is blank');
     await page.fill('#enc-heads', '');
@@ -407,6 +411,7 @@ try {
       { name: 'broken-zip.pth', buffer: Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]), expect: /broken-zip\.pth/ },
     ];
     const shown = [];
+    await settled(page);
     for (const c of cases) {
       await page.evaluate(() => {
         document.getElementById('error').hidden = true;

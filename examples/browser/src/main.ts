@@ -73,14 +73,20 @@ function clearError(): void {
 window.addEventListener('error', (e) => showError('Unexpected error', e.error ?? e.message));
 window.addEventListener('unhandledrejection', (e) => showError('Unexpected error', e.reason));
 
-/** Runs an action from a button; errors go to the error box. */
+/**
+ * Runs an action from a button; errors go to the error box. `document.body.dataset.busy` counts
+ * the actions still running, so a test (or a user script) can wait for the page to settle.
+ */
 function action<A extends unknown[]>(context: string, body: (...args: A) => Promise<unknown>) {
   return async (...args: A) => {
+    document.body.dataset.busy = String(Number(document.body.dataset.busy ?? 0) + 1);
     clearError();
     try {
       await body(...args);
     } catch (error) {
       showError(context, error);
+    } finally {
+      document.body.dataset.busy = String(Number(document.body.dataset.busy) - 1);
     }
   };
 }
@@ -506,10 +512,11 @@ function wire(): void {
   });
   const slider = $('mask-ratio') as HTMLInputElement;
   let pending: ReturnType<typeof setTimeout> | undefined;
+  const redraw = action('Could not reconstruct the images', reconstructUser);
   slider.addEventListener('input', () => {
     $('mask-ratio-value').textContent = Number(slider.value).toFixed(2);
     clearTimeout(pending);
-    pending = setTimeout(action('Could not reconstruct the images', reconstructUser), 150);
+    pending = setTimeout(redraw, 150);
   });
   $('reconstruct-btn').addEventListener('click', action('Could not reconstruct the images', reconstructUser));
   $('conformance-btn').addEventListener('click', action('Conformance run failed', () => conformance()));
