@@ -85,6 +85,17 @@ describeEachBackend('ViTEncoder', () => {
     expectClose('encoder', y.dataSync(), expected.flat(2), 1e-5, 1e-4);
   });
 
+  it('forwardBlocks with no blocks is concat(cls + pos[0], tokens), without the final norm', () => {
+    const encoder = new ViTEncoder(params, { ...options, depth: 0 });
+    encoder.norm.weight.assign(tf.fill([8], 3)); // a norm that forwardBlocks must not apply
+    const tokens = fixedMatrix(2, 8, 50); // T = 2 visible tokens of one image
+    const y = encoder.forwardBlocks(tf.tensor3d([tokens]));
+    const pos0 = sincosPosEmbed2d(8, 2, true).slice(0, 8);
+    const cls = Array.from(encoder.clsToken.dataSync()).map((v, k) => v + pos0[k]);
+    expect(y.shape).toEqual([1, 3, 8]);
+    expectClose('forwardBlocks', y.dataSync(), [cls, ...tokens].flat(), 1e-6, 1e-6);
+  });
+
   it('rejects sizes and images that do not fit, naming the value and what was expected', () => {
     expect(() => new ViTEncoder(params, { ...options, imgSize: 10 })).toThrow('ViTEncoder: imgSize 10 is not a multiple of patchSize 4: expected a whole grid of patches');
     expect(() => new ViTEncoder(new ParamRegistry(), { ...options, patchSize: 0 })).toThrow('ViTEncoder: patchSize is 0: expected a positive integer');
@@ -98,5 +109,6 @@ describeEachBackend('ViTEncoder', () => {
     expect(() => encoder.apply(tf.zeros([2, 8, 8, 2], 'int32') as tf.Tensor4D)).toThrow('images must be float32, got int32');
     expect(() => encoder.apply(tf.zeros([0, 8, 8, 2]) as tf.Tensor4D)).toThrow('images: the batch is empty');
     expect(() => encoder.encodeTokens(tf.zeros([2, 3, 16]) as tf.Tensor3D)).toThrow('ViTEncoder.encodeTokens: tokens have shape [2,3,16], expected [N, T, 8]');
+    expect(() => encoder.forwardBlocks(tf.zeros([2, 3, 16]) as tf.Tensor3D)).toThrow('ViTEncoder.forwardBlocks: tokens have shape [2,3,16], expected [N, T, 8]');
   });
 });

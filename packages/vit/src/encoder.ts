@@ -116,14 +116,28 @@ export class ViTEncoder {
    * x: [N, T, D] (visible tokens) -> [N, 1+T, D].
    */
   encodeTokens(x: tf.Tensor3D): tf.Tensor3D {
+    return this.norm.apply(this.runBlocks(x, 'encodeTokens')) as tf.Tensor3D;
+  }
+
+  /**
+   * Prepends the cls token (plus pos_embed[0]) and runs the blocks, without the final norm: the
+   * tokens the official global-pool ViT averages (models_vit.py, where `norm` is deleted and
+   * `fc_norm` follows the mean). x: [N, T, D] (visible tokens) -> [N, 1+T, D].
+   */
+  forwardBlocks(x: tf.Tensor3D): tf.Tensor3D {
+    return this.runBlocks(x, 'forwardBlocks');
+  }
+
+  /** cls token, then the blocks. x: [N, T, D] -> [N, 1+T, D]; `caller` names the method in errors. */
+  private runBlocks(x: tf.Tensor3D, caller: string): tf.Tensor3D {
     const { embedDim } = this.options;
-    if (x.rank !== 3 || x.shape[2] !== embedDim) throw new Error(`ViTEncoder.encodeTokens: tokens have shape [${x.shape}], expected [N, T, ${embedDim}]`);
+    if (x.rank !== 3 || x.shape[2] !== embedDim) throw new Error(`ViTEncoder.${caller}: tokens have shape [${x.shape}], expected [N, T, ${embedDim}]`);
     const [n, , d] = x.shape;
     const clsPos = tf.slice(this.posEmbed, [0, 0, 0], [1, 1, d]); // [1, 1, D]
     const cls = expandTo(tf.add(this.clsToken, clsPos), [n, 1, d]); // [N, 1, D]
     let h: tf.Tensor = tf.concat([cls, x], 1); // [N, 1+T, D]
     for (const block of this.blocks) h = block.apply(h);
-    return this.norm.apply(h) as tf.Tensor3D;
+    return h as tf.Tensor3D;
   }
 
   /** Encoder on all patches, no masking (features for downstream tasks). imgs: [N, H, W, C] -> [N, 1+L, D] */
