@@ -10,6 +10,9 @@
 //        [--out docs/benchmarks.md] [--json docs/benchmarks.json] [--label NAME]
 //        [--python /usr/bin/python3] [--timeout-min M] [--sweep-img-batch B|B1,B2,..] [--no-torch]
 //        [--note TEXT]   (a line of context printed at the top of the section)
+//        [--openblas-coretype probe|auto|NAME]   (PyTorch's BLAS kernels: probe = try every core
+//        type the CPU allows and use the fastest correct one, scripts/bench/blas-coretypes.mjs;
+//        auto = OpenBLAS's own detection; NAME = that core type)
 //   node scripts/bench/run.mjs --render --out docs/benchmarks.md   (re-writes the markdown from
 //        docs/benchmarks.json without running anything)
 //
@@ -23,6 +26,7 @@ import os from 'node:os';
 import { dirname, join, resolve, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { describeChoice, probeCoreTypes } from './blas-coretypes.mjs';
 import { stepFlops } from './flops.mjs';
 import { PRESET_A, PRESETS } from './presets.mjs';
 
@@ -57,6 +61,7 @@ const { values: flags } = parseArgs({
     'no-torch': { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
     note: { type: 'string' },
+    'openblas-coretype': { type: 'string', default: 'probe' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -140,10 +145,33 @@ function maejsRun(backend, config, batch, mode, { warmup: w, repeats, profile = 
   return runChild(process.execPath, args, {}, `maejs ${backend} ${threads}t b${batch} ${config.imgSize}px`);
 }
 
+/** The OpenBLAS core type the PyTorch rows use (null: OpenBLAS's own detection); set in main(). */
+let torchCoreType = null;
+
 function torchEnv(threads) {
   const env = { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   if (existsSync(OPENBLAS_PTHREAD)) env.LD_LIBRARY_PATH = [OPENBLAS_PTHREAD, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  if (torchCoreType) env.OPENBLAS_CORETYPE = torchCoreType;
   return env;
+}
+
+/** Applies --openblas-coretype: probes the core types, or takes the one given. */
+function chooseCoreType() {
+  const wanted = flags['openblas-coretype'];
+  if (wanted === 'auto') return { threads: 1, probed: [], chosen: null, given: 'auto' };
+  if (wanted !== 'probe') {
+    torchCoreType = wanted;
+    return { threads: 1, probed: [], chosen: null, given: wanted };
+  }
+  const result = probeCoreTypes({ python: flags.python, env: torchEnv(1), threads: 1, log });
+  torchCoreType = result.chosen?.coreType ?? null;
+  return result;
+}
+
+function coreTypeLine(result) {
+  if (result.given === 'auto') return "OpenBLAS's own core detection (--openblas-coretype auto; not probed)";
+  if (result.given) return `OPENBLAS_CORETYPE=${result.given} (given with --openblas-coretype; not probed)`;
+  return describeChoice(result);
 }
 
 function torchRun(threads, config, batch, mode, { warmup: w, repeats, probe = true }) {
@@ -423,6 +451,12 @@ function sectionMarkdown(report) {
   if (e.torch) {
     const ob = e.torch.blas?.openblas;
     L.push(`- PyTorch ${e.torch.version} (Debian python3-torch ${e.torch.deb ?? '?'}), Python ${e.torch.python}, BLAS ${ob ? `${ob.config} (core ${ob.core})` : (e.torch.blas?.torchBlasInfo ?? '?')}; loaded: ${(e.torch.blas?.loaded ?? []).map((p) => p.split('/').slice(-2).join('/')).join(', ')}`);
+    if (e.torch.coreTypes) {
+      L.push(`- PyTorch's BLAS kernels: ${coreTypeLine(e.torch.coreTypes)}`);
+      for (const p of e.torch.coreTypes.probed) {
+        L.push(`  - ${p.coreType ?? 'auto'}${p.core && p.core !== p.coreType ? ` (ran ${p.core})` : ''}: ${p.rejected ? `rejected, ${p.rejected}` : `${p.gflops.toFixed(1)} GFLOP/s on the step's shapes, ${p.gflops512.toFixed(1)} on 512³, error ${p.worstErrorOverBound.toFixed(3)} of the float32 bound`}`);
+      }
+    }
   } else if (e.torchSkipped) {
     L.push(`- PyTorch: skipped (${e.torchSkipped})`);
   }
@@ -517,7 +551,9 @@ async function main() {
       threads = [];
       log(`PyTorch skipped: ${torchSkipped}`);
     } else {
-      torchInfo = { version: probe.versions.torch, python: probe.versions.python, blas: probe.versions.blas, deb: debVersion('python3-torch') };
+      const coreTypes = chooseCoreType();
+      const blas = probeOnce(flags.python, [TORCH_STEP, '--threads', '1', '--config', JSON.stringify({ ...PRESET_A, depth: 1, decoderDepth: 1 }), '--batch', '2', '--warmup', '0', '--repeats', '1', '--no-probe'], torchEnv(1));
+      torchInfo = { version: probe.versions.torch, python: probe.versions.python, blas: (blas.versions ?? probe.versions).blas, deb: debVersion('python3-torch'), coreTypes };
     }
   } else if (flags['no-torch']) {
     torchSkipped = '--no-torch';
