@@ -10,12 +10,12 @@ RUN=${RUN:-runs/fmnist-e24}
 mae() { node packages/cli/dist/bin.js "$@"; }
 
 EPOCHS=${EPOCHS:-24}
+THREADS=${THREADS:-auto}   # data-parallel workers for pre-training: auto (one per core) or a count
 if [ ! -f "$RUN/loss.png" ]; then
   if [ -d "$RUN/checkpoints" ]; then
     mae pretrain --resume "$RUN"
   else
-    # data-parallel over both cores (--threads auto)
-    mae pretrain --data fashion-mnist --epochs "$EPOCHS" --warmup-epochs 1 --blr 3e-3 --batch-size 128 --checkpoint-every 200 --threads auto --out "$RUN"
+    mae pretrain --data fashion-mnist --epochs "$EPOCHS" --warmup-epochs 1 --blr 3e-3 --batch-size 128 --checkpoint-every 200 --threads "$THREADS" --out "$RUN"
   fi
 fi
 
