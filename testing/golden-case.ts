@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { configFromOfficial, type MaeConfig, type StateTensor } from '@maejs/mae';
-import { parseNpy, parseSafetensors, stateDictFromPth, type TensorRecord } from '@maejs/weights';
+import { parseNpy, parseSafetensors, stateDictFromPth, type TensorRecord } from '@maejs/formats';
 
 /** Bytes of one file of a golden case, e.g. `read('pred.npy')`. */
 export type SyncGoldenReader = (file: string) => Uint8Array;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SWIFTSHADER_ICD } from '@maejs/backend';
-import { parseNpy } from '@maejs/weights';
+import { parseNpy } from '@maejs/formats';
 import { goldenFile } from '../../../testing/golden.js';
 import { expectClose, GPU_TEST_BACKENDS, TEST_BACKENDS } from '../../../testing/backends.js';
 import { runMae as mae } from './test-utils/run-mae.js';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDecoderKey } from '@maejs/mae';
-import { encodeSafetensors, parseSafetensors, stateDictFromPth } from '@maejs/weights';
+import { encodeSafetensors, parseSafetensors, stateDictFromPth } from '@maejs/formats';
 import { goldenFile } from '../../../testing/golden.js';
 import { runMae as mae } from './test-utils/run-mae.js';
 

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromOfficial, isDecoderKey } from '@maejs/mae';
-import { analyzeCheckpoint, encodeSafetensors, exportSafetensors, importCheckpoint, maeStateOf, parseNpy, parseSafetensors } from '@maejs/weights';
+import { encodeSafetensors, parseNpy, parseSafetensors } from '@maejs/formats';
+import { analyzeCheckpoint, exportSafetensors, importCheckpoint, maeStateOf } from '@maejs/weights';
 import type { DownloadProgress } from '@maejs/hub';
 import { HubServer } from '../../hub/src/test-utils/hub-server.js';
 import { expectClose } from '../../../testing/backends.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { parseNpy } from '@maejs/weights';
+import { parseNpy } from '@maejs/formats';
 import { goldenFile } from '../../../testing/golden.js';
 import { runMae as mae } from './test-utils/run-mae.js';
 
@@ -52,7 +52,7 @@ describe('mae features / visualize / eval', () => {
   });
 
   it('computes features from an encoder-only official checkpoint, saying the decoder is absent', async () => {
-    const { parseSafetensors, encodeSafetensors } = await import('@maejs/weights');
+    const { parseSafetensors, encodeSafetensors } = await import('@maejs/formats');
     const full = parseSafetensors(readFileSync(goldenFile('tiny-gray', 'state_dict.safetensors')), 'golden').tensors;
     const encoderOnly = [...full].filter(([k]) => !k.startsWith('decoder') && k !== 'mask_token') as [string, { dtype: 'float32'; shape: number[]; data: Float32Array }][];
     const file = join(dir, 'encoder-only.safetensors');

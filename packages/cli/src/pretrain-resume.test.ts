@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { checkpointName, decodeCheckpoint, newestFirst } from '@maejs/trainer';
-import { encodeNpy } from '@maejs/weights';
+import { encodeNpy } from '@maejs/formats';
 import { checkpointDifferences } from '../../trainer/src/test-utils/same-checkpoint.js';
 
 const ROOT = join(__dirname, '..', '..', '..');

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaeConfig, StateTensor } from '@maejs/mae';
-import { encodeNpy, parseNpy, parseStateDict } from '@maejs/weights';
+import { encodeNpy, parseNpy, parseStateDict } from '@maejs/formats';
 
 function readBytes(path: string, what: string): Uint8Array {
   try {

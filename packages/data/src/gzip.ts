@@ -12,7 +12,7 @@
  * decoder alone can let through.
  */
 import { Gunzip } from 'fflate';
-import { crc32Update } from '@maejs/weights';
+import { crc32Update } from '@maejs/formats';
 import { bytesText, DataFormatError } from './errors.js';
 
 /** Default cap on decompressed output: 512 MiB. */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeNpy } from '@maejs/weights';
+import { encodeNpy } from '@maejs/formats';
 import { DataFormatError } from './errors.js';
 import { loadNpyImages } from './npy-files.js';
 import { imagesFromNpy, labelsFromNpy } from './npy-images.js';

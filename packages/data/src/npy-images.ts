@@ -1,8 +1,8 @@
 /**
- * Image datasets stored as NumPy `.npy` arrays (read with @maejs/weights' `parseNpy`):
+ * Image datasets stored as NumPy `.npy` arrays (read with @maejs/formats' `parseNpy`):
  * [N, H, W] (one channel), or [N, H, W, C] / [N, C, H, W] with an explicit layout.
  */
-import { parseNpy, WeightsFormatError } from '@maejs/weights';
+import { parseNpy, WeightsFormatError } from '@maejs/formats';
 import { DataFormatError, shapeText } from './errors.js';
 
 /** Axis order of a 4-D image array. */

@@ -5,7 +5,7 @@
  * as JSON in the header metadata under `maejs`. Readable by any safetensors reader.
  */
 import type { MaeConfig, StateTensor } from '@maejs/mae';
-import { encodeSafetensors, parseSafetensors, type EncodableTensor } from '@maejs/weights';
+import { encodeSafetensors, parseSafetensors, type EncodableTensor } from '@maejs/formats';
 import type { AdamWState, ParamGroup } from './adamw.js';
 
 /** The `format` field of a checkpoint's metadata: marks a maejs pre-training checkpoint. */

@@ -8,11 +8,9 @@ import { isDecoderKey, loadEncoderStateDict, MaskedAutoencoder, resizeStateDictP
 import { describeEachBackend, expectClose } from '../../../testing/backends.js';
 import { analyzeCheckpoint, CheckpointError, exportSafetensors, exportTfjsArtifacts, importCheckpoint, importTfjsArtifacts, maeStateOf, type ImportedCheckpoint } from './checkpoint.js';
 import { hfToOfficial, officialToHf } from './hf-vitmae.js';
-import { parseNpy } from './npy.js';
-import { parseSafetensors } from './safetensors.js';
-import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
+import { parseNpy, parseSafetensors, type TensorRecord, WeightsFormatError } from '@maejs/formats';
 import { readGolden, tinyGray } from '../../../testing/golden.js';
-import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from './test-utils/pickle-writer.js';
+import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from '../../formats/src/test-utils/pickle-writer.js';
 import { parseTfjsModel, tfjsFilesFromArtifacts } from './tfjs-format.js';
 
 const heads = { numHeads: 4, decoderNumHeads: 4 };

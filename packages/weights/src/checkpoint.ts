@@ -7,10 +7,7 @@
 import { CheckpointConfigError, inferConfig, MaeConfigError, officialShapes, partialConfigFromJson, type InferredConfig, type MaeConfig, type StateTensor } from '@maejs/mae';
 import type { io } from '@tensorflow/tfjs-core';
 import { hfConfigFromMae, hfToOfficial, isHfVitMaeLayout, maeConfigFromHf, officialToHf } from './hf-vitmae.js';
-import { stateDictFromPth } from './pth.js';
-import { encodeSafetensors, parseSafetensors } from './safetensors.js';
-import { detectCheckpointFormat } from './state-dict-file.js';
-import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
+import { detectCheckpointFormat, encodeSafetensors, parseSafetensors, stateDictFromPth, type TensorRecord, WeightsFormatError } from '@maejs/formats';
 import { stateFromTfjsArtifacts, tfjsArtifactsFromState } from './tfjs-format.js';
 
 /** Key layout of a checkpoint. */

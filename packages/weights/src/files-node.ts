@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import { importCheckpoint, importTfjsArtifacts, parseJsonFile, type ImportedCheckpoint } from './checkpoint.js';
 import { maeConfigFromHf } from './hf-vitmae.js';
-import { WeightsFormatError } from './tensor-record.js';
+import { WeightsFormatError } from '@maejs/formats';
 import { MAX_MODEL_JSON_BYTES, tfjsArtifactsFromFiles, tfjsFilesFromArtifacts } from './tfjs-format.js';
 
 /** Bytes of a file, or an error naming it; `limit` refuses bigger files before reading. */

@@ -2,7 +2,7 @@
  * A short run of the loader fuzzer (scripts/fuzz-loaders.mjs runs the same core for longer):
  * every mutated or hostile input ends in a clean error naming the file or in a correct parse.
  */
-import { derivedSeeds, runFuzz, type FuzzSeed } from './fuzz-core.js';
+import { derivedSeeds, runFuzz, type FuzzSeed } from '../../../testing/fuzz-core.js';
 import { readGolden } from '../../../testing/golden.js';
 
 function goldenSeeds(): FuzzSeed[] {

@@ -9,7 +9,7 @@
  * `mlp.fc1` is `intermediate.dense`, `mlp.fc2` is `output.dense`.
  */
 import type { MaeConfig } from '@maejs/mae';
-import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
+import { type TensorRecord, WeightsFormatError } from '@maejs/formats';
 
 /** One row of the name map: HF name, official name, and which third of a fused qkv it is. */
 interface NamePair {

@@ -1,19 +1,12 @@
 /**
- * `@maejs/weights`: safe, dependency-free readers and writers of tensor files
- * (.npy, .safetensors, PyTorch .pth). Bytes in, typed arrays out.
+ * `@maejs/weights`: MAE checkpoints in and out. Maps official, Hugging Face ViTMAE and tfjs
+ * layouts onto the maejs model, and loads pretrained MAEs by name or URL. The tensor file
+ * formats themselves (.npy, .safetensors, .pth) are read and written by `@maejs/formats`; only
+ * the types and error class that appear in this package's signatures are re-exported here.
  *
  * @module index
  */
-export { type SourceDtype, type TensorRecord, WeightsFormatError } from './tensor-record.js';
-export { parseNpy, encodeNpy } from './npy.js';
-export { parseSafetensors, encodeSafetensors, type SafetensorsContents, type EncodableTensor } from './safetensors.js';
-export { parsePth, stateDictFromPth, selectStateDict, encodePth, type PthContents, type PthOptions, type PthStateDict, type PthWriteOptions } from './pth.js';
-export { PickledTensor, PickleGlobal, PickleStorage, isPickledTensor, type PickleValue } from './pickle-value.js';
-export { unpickle, UNPICKLE_LIMITS, type PickleHooks } from './unpickle.js';
-export { ALLOWED_TORCH_GLOBALS, TorchPickleHooks, type TorchArchive } from './torch-pickle.js';
-export { readStoredZip, writeZip, type ZipEntry, type ZipReadOptions, type ZipWriteEntry, type ZipWriteOptions } from './zip.js';
-export { crc32, crc32Update } from './crc32.js';
-export { detectCheckpointFormat, parseStateDict, type CheckpointFormat } from './state-dict-file.js';
+export { type SourceDtype, type TensorRecord, WeightsFormatError } from '@maejs/formats';
 export { hfNamePairs, hfToOfficial, officialToHf, isHfVitMaeLayout, maeConfigFromHf, hfConfigFromMae, HF_VITMAE_DEFAULTS } from './hf-vitmae.js';
 export {
   TFJS_STATE_FORMAT,
@@ -47,6 +40,5 @@ export {
   type ImportedCheckpoint,
   type ExportedFile,
 } from './checkpoint.js';
-export { runFuzz, derivedSeeds, assembleSafetensors, type FuzzSeed, type FuzzKind, type FuzzOptions, type FuzzReport, type FuzzTally } from './fuzz-core.js';
 export { importPretrained, loadPretrained, modelFromPretrained, type Pretrained, type PretrainedCheckpoint, type PretrainedOptions } from './pretrained.js';
 export { HubError, OFFICIAL_CHECKPOINTS, type DownloadProgress, type HubFile } from '@maejs/hub';

@@ -16,10 +16,9 @@ import { analyzeCheckpoint, CheckpointError, exportSafetensors, importCheckpoint
 import { officialToHf } from './hf-vitmae.js';
 import { importPretrained, loadPretrained, type NodePretrainedOptions } from './node.js';
 import { importPretrained as importInBrowser, loadPretrained as loadInBrowser } from './index.js';
-import { parseNpy } from './npy.js';
-import { WeightsFormatError, type TensorRecord } from './tensor-record.js';
+import { parseNpy, WeightsFormatError, type TensorRecord } from '@maejs/formats';
 import { readGolden, tinyGray } from '../../../testing/golden.js';
-import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from './test-utils/pickle-writer.js';
+import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from '../../formats/src/test-utils/pickle-writer.js';
 import { HubError } from '@maejs/hub';
 
 const caseJson = tinyGray.caseJson();

@@ -1,6 +1,6 @@
 /** The tfjs weights format reader refuses hostile model.json files and shards with clear errors. */
 import { parseTfjsModel, stateFromTfjsArtifacts, tfjsArtifactsFromState, tfjsFilesFromArtifacts, type ShardReader } from './tfjs-format.js';
-import { WeightsFormatError } from './tensor-record.js';
+import { WeightsFormatError } from '@maejs/formats';
 
 const state: [string, { shape: number[]; data: Float32Array | Int32Array }][] = [
   ['a', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],

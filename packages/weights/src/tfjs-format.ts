@@ -9,10 +9,7 @@
  * anything is allocated, and a shard path must be a plain file name (no folders, no `..`, no URL).
  */
 import type { io } from '@tensorflow/tfjs-core';
-import { utf8 } from './bytes.js';
-import { checkedNumel, decodeElements, littleEndianBytes, shapeText } from './dtypes.js';
-import { type JsonValue, JsonSyntaxError, parseJson } from './json.js';
-import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
+import { checkedNumel, decodeElements, type JsonValue, JsonSyntaxError, littleEndianBytes, parseJson, shapeText, type TensorRecord, utf8, WeightsFormatError } from '@maejs/formats';
 
 /** The `format` maejs writes into model.json. */
 export const TFJS_STATE_FORMAT = 'maejs-state-dict';

@@ -8,7 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { partialConfigFromJson, preset, resizeStateDictPosEmbed, resolveConfig, type MaeConfig, type PosEmbedResizeMethod } from '@maejs/mae';
-import { analyzeCheckpoint, encodePth, exportSafetensors, fileSystemHandler, maeStateOf, parseJsonFile, readCheckpointPath, readFileChecked, saveStateDictTfjs, type ImportedCheckpoint } from '@maejs/weights/node';
+import { encodePth } from '@maejs/formats';
+import { analyzeCheckpoint, exportSafetensors, fileSystemHandler, maeStateOf, parseJsonFile, readCheckpointPath, readFileChecked, saveStateDictTfjs, type ImportedCheckpoint } from '@maejs/weights/node';
 import { formatHelp, parseCommandLine, UsageError, type CommandHelp, type FlagSpec } from '../args.js';
 import { fallbackConfig, readCheckpointSource } from '../weights-source.js';
 

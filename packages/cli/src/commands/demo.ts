@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { MaskedAutoencoder, maeTiny28 } from '@maejs/mae';
 import { AdamW, officialParamGroups, variableGradsByName } from '@maejs/trainer';
-import { parseNpy } from '@maejs/weights';
+import { parseNpy } from '@maejs/formats';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { syntheticShapes } from '../sample.js';
 import { readConfigFile } from './forward.js';

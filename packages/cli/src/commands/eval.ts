@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, finetune, knnClassify, linearProbe, type FeatureSet } from '@maejs/eval';
 import { MaskedAutoencoder } from '@maejs/mae';
-import { parseNpy } from '@maejs/weights';
+import { parseNpy } from '@maejs/formats';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';

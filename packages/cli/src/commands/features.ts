@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, type Pooling } from '@maejs/eval';
-import { encodeNpy } from '@maejs/weights';
+import { encodeNpy } from '@maejs/formats';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';

@@ -9,15 +9,11 @@
  * Shared by `scripts/fuzz-loaders.mjs` (long runs) and a short jest run. No Node built-ins.
  */
 import type { MaeConfig } from '@maejs/mae';
-import { analyzeCheckpoint, exportSafetensors, exportTfjsArtifacts, importCheckpoint, maeStateOf } from './checkpoint.js';
-import { crc32 } from './crc32.js';
-import { parseNpy } from './npy.js';
-import { type TensorRecord, WeightsFormatError } from './tensor-record.js';
-import { parseTfjsModel, tfjsFilesFromArtifacts } from './tfjs-format.js';
-import { concatBytes } from './bytes.js';
-import { PickleWriter as Pickle } from './pickle-writer.js';
-import { readStoredZip, writeZip, type ZipWriteEntry as ZipSpec } from './zip.js';
 import { prng } from '@maejs/backend';
+import { crc32, parseNpy, readStoredZip, type TensorRecord, WeightsFormatError, writeZip, type ZipWriteEntry as ZipSpec } from '@maejs/formats';
+import { analyzeCheckpoint, exportSafetensors, exportTfjsArtifacts, importCheckpoint, maeStateOf, parseTfjsModel, tfjsFilesFromArtifacts } from '@maejs/weights';
+import { concatBytes } from '../packages/formats/src/bytes.js';
+import { PickleWriter as Pickle } from '../packages/formats/src/pickle-writer.js';
 
 /** Which loader a seed goes through. */
 export type FuzzKind = 'pth' | 'safetensors' | 'npy' | 'tfjs' | 'hf';
