@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeImage, loadBundledSample } from '@maejs/data/node';
 import { writePng } from '@maejs/trainer/node';
-import { parseNpy, importCheckpoint } from '@maejs/weights';
+import { parseNpy } from '@maejs/formats';
+import { importCheckpoint } from '@maejs/weights';
 
 const root = resolve(import.meta.dirname, '..');
 const DOCS = ['docs/getting-started.md', 'README.md'];

@@ -1,21 +1,25 @@
 #!/usr/bin/env node
 /**
- * Fuzzes every checkpoint loader of @maejs/weights with the golden files as seeds: .pth (zip +
- * pickle), .safetensors, .npy, tfjs model.json + shards, Hugging Face model.safetensors +
- * config.json. Byte flips, truncation, huge declared sizes, overlapping offsets, zip bombs, deep
- * pickle nesting, non-allow-listed globals, hostile shard paths (see packages/weights/src/fuzz-core.ts).
+ * Fuzzes every checkpoint loader of @maejs/formats and @maejs/weights with the golden files as
+ * seeds: .pth (zip + pickle), .safetensors, .npy, tfjs model.json + shards, Hugging Face
+ * model.safetensors + config.json. Byte flips, truncation, huge declared sizes, overlapping
+ * offsets, zip bombs, deep pickle nesting, non-allow-listed globals, hostile shard paths (see
+ * testing/fuzz-core.ts, the harness the jest run uses too).
  *
  * Each attempt must end in a clean error naming the file or in a correct parse. The fuzzing runs
  * in a worker with a heap limit and a watchdog, so a hang or a runaway allocation is caught and
  * reported instead of taking the machine down. Exit code 1 when anything else happened.
  *
- *   npm run build   (the script imports packages/weights/dist)
+ *   npm run build   (the harness imports the built @maejs/formats and @maejs/weights)
  *   node scripts/fuzz-loaders.mjs [--count 5000] [--seed 1] [--max-ms 5000] [--heap-mb 1024] [--rss-mb 2048]
  *
  * --heap-mb caps the worker's JS heap; --rss-mb caps the whole process (typed arrays live outside
  * the JS heap): going over either ends the run with a FAIL line naming the last attempt.
  *
  * MAEJS_GOLDEN points at the golden folder (default ../shared/golden beside the repository).
+ *
+ * testing/fuzz-core.ts is TypeScript, which Node 20 cannot load: esbuild bundles it (packages left
+ * external, so they resolve to the built ones) into node_modules/.cache/maejs/fuzz-core.mjs first.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -24,10 +28,18 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const weightsDist = join(root, 'packages', 'weights', 'dist', 'index.js');
+const builtPackages = ['formats', 'weights', 'mae', 'backend'].map((name) => join(root, 'packages', name, 'dist', 'index.js'));
+const harness = join(root, 'node_modules', '.cache', 'maejs', 'fuzz-core.mjs');
+
+/** Bundles testing/fuzz-core.ts into `harness`, its package imports left to the built packages. */
+async function bundleHarness() {
+  const { build } = await import('esbuild');
+  const entry = join(root, 'testing', 'fuzz-core.ts');
+  await build({ entryPoints: [entry], outfile: harness, bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+}
 
 /** Seeds: the golden files plus the tfjs and HF exports of the golden state dict. */
-function seeds(weights, goldenDir) {
+function seeds(fuzz, goldenDir) {
   const file = (name) => new Uint8Array(readFileSync(join(goldenDir, 'tiny-gray', name)));
   const base = [
     { name: 'state_dict.pth', kind: 'pth', bytes: file('state_dict.pth') },
@@ -37,14 +49,14 @@ function seeds(weights, goldenDir) {
     { name: 'ids_restore.npy', kind: 'npy', bytes: file('ids_restore.npy') },
     { name: 'noise.npy', kind: 'npy', bytes: file('noise.npy') },
   ];
-  return [...base, ...weights.derivedSeeds(file('state_dict.safetensors'), { numHeads: 4, decoderNumHeads: 4 })];
+  return [...base, ...fuzz.derivedSeeds(file('state_dict.safetensors'), { numHeads: 4, decoderNumHeads: 4 })];
 }
 
 /** Worker: runs the fuzz core, posting a heartbeat per attempt and the report at the end. */
 async function work() {
-  const weights = await import(pathToFileURL(weightsDist).href);
+  const fuzz = await import(pathToFileURL(harness).href);
   const { count, seed, maxMs, goldenDir } = workerData;
-  const report = weights.runFuzz(seeds(weights, goldenDir), {
+  const report = fuzz.runFuzz(seeds(fuzz, goldenDir), {
     count,
     seed,
     maxMs,
@@ -80,7 +92,9 @@ function printReport(report, peakRss, began) {
 /** Main thread: starts the worker, watches for hangs and out-of-memory, prints the counts. */
 async function main() {
   const opts = options();
-  if (!existsSync(weightsDist)) throw new Error(`${weightsDist} is missing: run \`npm run build\` first`);
+  const missing = builtPackages.filter((file) => !existsSync(file));
+  if (missing.length) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first`);
+  await bundleHarness();
   const goldenDir = process.env.MAEJS_GOLDEN ?? resolve(root, '..', 'shared', 'golden');
   if (!existsSync(join(goldenDir, 'tiny-gray'))) throw new Error(`golden cases not found at ${goldenDir}: set MAEJS_GOLDEN`);
   console.log(`fuzzing the loaders: ${opts.count} attempts, seed ${opts.seed}, heap limit ${opts.heapMb} MiB, RSS limit ${opts.rssMb} MiB, watchdog ${4 * opts.maxMs + 30000} ms`);

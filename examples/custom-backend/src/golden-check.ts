@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { GoldenCheck, GoldenComparison } from '@maejs/backend/conformance';
 import { MaskedAutoencoder, maeTiny28 } from '@maejs/mae';
-import { analyzeCheckpoint, importCheckpoint, maeStateOf, parseNpy } from '@maejs/weights';
+import { parseNpy } from '@maejs/formats';
+import { analyzeCheckpoint, importCheckpoint, maeStateOf } from '@maejs/weights';
 
 /** The golden tiny-gray check, reading its files from `dir` (the folder holding `case.json`). */
 export function tinyGrayCheck(dir: string): GoldenCheck {
