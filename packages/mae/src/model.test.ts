@@ -79,6 +79,7 @@ describeEachBackend('MaskedAutoencoder', () => {
     expect(out.mask.dataSync().every((v) => v === 0)).toBe(true);
     expect(model.features(images, 'cls').shape).toEqual([2, 16]);
     expect(model.features(images, 'mean').shape).toEqual([2, 16]);
+    expect(model.features(images, 'mean-norm').shape).toEqual([2, 16]);
     tf.dispose([images, ...Object.values(out)]);
   });
 

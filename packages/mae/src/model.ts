@@ -5,6 +5,7 @@ import { checkMaskRatio, randomMasking } from '@maejs/masking';
 import { patchify } from '@maejs/patchify';
 import { ParamRegistry, ViTEncoder } from '@maejs/vit';
 import { resolveConfig, type MaeConfig, type MaeConfigInput } from './config.js';
+import { checkFeaturePooling, poolTokens, type FeaturePooling } from './pooling.js';
 import { checkStateDict, fromOfficial, officialOrder, toOfficial, type StateTensor } from './state-dict.js';
 
 /** Options of one forward pass. */
@@ -109,17 +110,15 @@ export class MaskedAutoencoder {
   }
 
   /**
-   * Encoder features on unmasked images: 'cls' -> [N, D] cls token; 'mean' -> [N, D] mean of
-   * the patch tokens (the official global_pool variant).
+   * Encoder features on unmasked images, images [N, H, W, C] -> [N, D] (see {@link FeaturePooling}):
+   * 'cls' the cls token after the final norm (official global_pool=False); 'mean' the official
+   * global_pool features, LayerNorm (weight 1, bias 0: a fresh fc_norm) of the mean of the patch
+   * tokens before the final norm; 'mean-norm' the mean of the patch tokens after the final norm.
    */
-  features(images: tf.Tensor4D, pooling: 'cls' | 'mean' = 'cls'): tf.Tensor2D {
+  features(images: tf.Tensor4D, pooling: FeaturePooling = 'cls'): tf.Tensor2D {
+    checkFeaturePooling('MaskedAutoencoder.features', pooling);
     this.checkImages(images);
-    return tf.tidy(() => {
-      const tokens = this.encoder.apply(images); // [N, 1+L, D]
-      const [n, t, d] = tokens.shape;
-      if (pooling === 'cls') return tf.reshape(tf.slice(tokens, [0, 0, 0], [n, 1, d]), [n, d]) as tf.Tensor2D;
-      return tf.mean(tf.slice(tokens, [0, 1, 0], [n, t - 1, d]), 1) as tf.Tensor2D;
-    });
+    return tf.tidy(() => poolTokens(this.encoder.forwardBlocks(this.encoder.embed(images)), this.encoder.norm, pooling));
   }
 
   /** Trainable variables by official name (pos embeddings are fixed and left out). */
