@@ -12,7 +12,7 @@ import {
 } from './augment.js';
 import { DataFormatError } from './errors.js';
 import { resizeBilinear } from './resize.js';
-import { Rng } from './rng.js';
+import { Rng } from '@maejs/random';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseIdx } from './idx.js';

@@ -11,7 +11,7 @@
  */
 import { DataFormatError } from './errors.js';
 import { checkImage, type CropBox, type ImageShape, resizeBilinear } from './resize.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '@maejs/random';
 
 /** ImageNet channel mean (RGB), as in the official MAE code. */
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];

@@ -10,7 +10,7 @@
 import type { Augmentation } from './augment.js';
 import { DataFormatError, shapeText } from './errors.js';
 import type { ImageShape } from './resize.js';
-import { deriveSeed, Rng, type RngState, shuffledIndices } from './rng.js';
+import { deriveSeed, Rng, type RngState, shuffledIndices } from '@maejs/random';
 
 /** One item of a {@link Dataset}. */
 export interface Sample {

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { importGraph as graph } from '../../../testing/import-graph.js';
 
 describe('browser entry', () => {
-  it('src/index.ts reaches no Node built-ins, only fflate, @maejs/formats and tfjs-core', () => {
+  it('src/index.ts reaches no Node built-ins, only fflate, @maejs/formats, @maejs/random and tfjs-core', () => {
     const modules = graph(join(__dirname, 'index.ts'));
     const bare = new Set([...modules.values()].flat());
-    expect([...bare].sort()).toEqual(['@maejs/formats', '@tensorflow/tfjs-core', 'fflate']);
+    expect([...bare].sort()).toEqual(['@maejs/formats', '@maejs/random', '@tensorflow/tfjs-core', 'fflate']);
     expect([...modules.keys()].map((f) => f.slice(__dirname.length + 1)).sort()).not.toContain('datasets.ts');
   });
 

@@ -10,7 +10,8 @@ export { gunzip, isGzip, DEFAULT_MAX_BYTES, type GunzipOptions } from './gzip.js
 export { parseIdx, readIdxHeader, encodeIdx, MAX_IDX_DIMS, type IdxArray, type IdxDtype, type IdxHeader, type ParseIdxOptions } from './idx.js';
 export { pairImagesAndLabels, type LabelledImages } from './labelled.js';
 export { imagesFromNpy, labelsFromNpy, type ArrayLayout, type NpyImages, type NpyImagesOptions } from './npy-images.js';
-export { Rng, deriveSeed, shuffledIndices, type RngState } from './rng.js';
+/** The seeded generator, re-exported from `@maejs/random` (where it lives). */
+export { Rng, deriveSeed, shuffledIndices, type RngState } from '@maejs/random';
 export { resizeBilinear, type CropBox, type ImageShape } from './resize.js';
 export {
   createAugmentation,
