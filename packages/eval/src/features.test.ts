@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { MaskedAutoencoder } from '@maejs/mae';
+import { FEATURE_POOLINGS, MaskedAutoencoder } from '@maejs/mae';
 import { describeEachBackend, expectClose } from '../../../testing/backends.js';
 import { extractFeatures } from './features.js';
 import { halfImages } from './test-utils/synthetic.js';
@@ -14,7 +14,7 @@ describeEachBackend('extractFeatures', () => {
   });
   afterAll(() => model.dispose());
 
-  it.each(['cls', 'mean'] as const)('pooling %s: batches of 3 give model.features of the whole set; progress and tensor count', async (pooling) => {
+  it.each(FEATURE_POOLINGS)('pooling %s: batches of 3 give model.features of the whole set; progress and tensor count', async (pooling) => {
     const all = tf.tidy(() => model.features(tf.tensor4d(images, [7, 8, 8, 1]), pooling));
     const expected = (await all.data()) as Float32Array;
     all.dispose();
@@ -31,9 +31,10 @@ describeEachBackend('extractFeatures', () => {
     ]);
   });
 
-  it('rejects a shape that does not fit the model or the data', async () => {
+  it('rejects a shape that does not fit the model or the data, a bad batch size and an unknown pooling', async () => {
     await expect(extractFeatures(model, images, [7, 8, 8, 3])).rejects.toThrow('extractFeatures: shape is [7, 8, 8, 3], expected [N, 8, 8, 1] (the model\'s imgSize and inChans; NHWC)');
     await expect(extractFeatures(model, images, [6, 8, 8, 1])).rejects.toThrow('extractFeatures: images has 448 values, expected N x H x W x C = 384 for shape [6, 8, 8, 1]');
     await expect(extractFeatures(model, images, [7, 8, 8, 1], { batchSize: 0 })).rejects.toThrow('extractFeatures: batchSize is 0, expected an integer >= 1');
+    await expect(extractFeatures(model, images, [7, 8, 8, 1], { pooling: 'avg' as never })).rejects.toThrow(`extractFeatures: pooling is "avg", expected one of 'cls', 'mean', 'mean-norm'`);
   });
 });

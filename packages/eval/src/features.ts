@@ -1,9 +1,15 @@
 /** Frozen encoder features of a whole image set, computed batch by batch. */
 import * as tf from '@tensorflow/tfjs-core';
+import { checkFeaturePooling, type FeaturePooling } from '@maejs/mae';
 import { checkFinite, checkInteger } from './validate.js';
 
-/** How one image becomes one vector: the cls token, or the mean of the patch tokens (official global_pool). */
-export type Pooling = 'cls' | 'mean';
+/**
+ * How one image becomes one vector (`FeaturePooling` of @maejs/mae): 'cls' the cls token after the
+ * final norm (official global_pool=False); 'mean' the official global_pool features (LayerNorm at
+ * weight 1, bias 0 of the mean of the patch tokens before the final norm); 'mean-norm' the mean
+ * of the patch tokens after the final norm.
+ */
+export type Pooling = FeaturePooling;
 
 /** What feature extraction needs from a model (a `MaskedAutoencoder` fits). */
 export interface FeatureModel {
@@ -14,7 +20,7 @@ export interface FeatureModel {
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractFeaturesOptions {
-  /** 'cls' (default; what main_linprobe probes) or 'mean' of the patch tokens. */
+  /** 'cls' (default; main_linprobe's default), 'mean' (main_linprobe --global_pool) or 'mean-norm'. */
   pooling?: Pooling;
   /** Images per forward pass; default 256. */
   batchSize?: number;
@@ -58,7 +64,7 @@ export async function extractFeatures(model: FeatureModel, images: Float32Array,
 /** Validates the arguments of extractFeatures against the model's config. */
 function checkExtractArgs(model: FeatureModel, images: Float32Array, shape: readonly number[], pooling: Pooling, batchSize: number): void {
   if (!model || typeof model.features !== 'function' || !model.config) throw new TypeError('extractFeatures: model must have config and features(images, pooling) (e.g. a MaskedAutoencoder)');
-  if (pooling !== 'cls' && pooling !== 'mean') throw new RangeError(`extractFeatures: pooling is ${JSON.stringify(pooling)}, expected 'cls' or 'mean'`);
+  checkFeaturePooling('extractFeatures', pooling);
   checkInteger('extractFeatures: batchSize', batchSize, 1);
   if (!(images instanceof Float32Array)) throw new TypeError(`extractFeatures: images must be a Float32Array [N, H, W, C], got ${Object.prototype.toString.call(images)}`);
   const { imgSize, inChans } = model.config;

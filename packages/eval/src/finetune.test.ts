@@ -75,6 +75,9 @@ describeEachBackend('finetune', () => {
     it('bad options', async () => {
       await expect(finetune(model, train, test, { numClasses: 2, layerDecay: 1.5 })).rejects.toThrow('finetune: layerDecay is 1.5, expected a number in (0, 1]');
       await expect(finetune(model, train, test, { numClasses: 2, maxTrainSamples: 0 })).rejects.toThrow('finetune: maxTrainSamples is 0, expected an integer >= 1');
+      await expect(finetune(model, train, test, { numClasses: 2, pooling: 'mean-norm' as never })).rejects.toThrow(
+        `finetune: pooling is "mean-norm", expected 'mean' (official global_pool: fc_norm of the mean of the patch tokens) or 'cls' (final norm, cls token); 'mean-norm' is a feature pooling with no official classifier`,
+      );
     });
   });
 });

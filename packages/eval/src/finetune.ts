@@ -3,12 +3,11 @@
  * the semantics of the official `main_finetune.py` / `models_vit.py` at small scale.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { expandTo, linear } from '@maejs/backend';
-import type { MaskedAutoencoder } from '@maejs/mae';
+import { linear } from '@maejs/backend';
+import { poolTokens, type MaskedAutoencoder } from '@maejs/mae';
 import { absoluteLr, epochFraction, lrAt, variableGradsByName, type LrSchedule } from '@maejs/trainer';
 import { LayerNorm, ParamRegistry, type ViTEncoder } from '@maejs/vit';
 import { crossEntropy, headInit, LossAccumulator, type EpochRecord } from './classify.js';
-import type { Pooling } from './features.js';
 import { accuracyOf } from './knn.js';
 import { LayerwiseAdamW, paramGroupsLrd } from './lr-decay.js';
 import { SeededRandom } from './rng.js';
@@ -16,6 +15,13 @@ import { checkImageSet, checkInteger, checkNonNegative, checkPositive, type Imag
 
 /** What fine-tuning needs from a model: a `MaskedAutoencoder` (its decoder is left alone). */
 export type FinetuneModel = Pick<MaskedAutoencoder, 'config' | 'encoder' | 'params'>;
+
+/**
+ * The two heads of the official fine-tuned ViT (models_vit.py): 'mean' (global_pool) the mean of
+ * the patch tokens through `fc_norm`, a new LayerNorm trained with the rest; 'cls' the final
+ * `norm` and the cls token. The features' 'mean-norm' has no official classifier and is refused.
+ */
+export type FinetunePooling = 'cls' | 'mean';
 
 /** Options of {@link finetune}. Defaults follow main_finetune where they carry over. */
 export interface FinetuneOptions {
@@ -38,7 +44,7 @@ export interface FinetuneOptions {
   /** AdamW weight decay of the 'decay' group; default 0.05 (official). */
   weightDecay?: number;
   /** 'mean' (default, official global_pool: mean of patch tokens then fc_norm) or 'cls' (final norm, cls token). */
-  pooling?: Pooling;
+  pooling?: FinetunePooling;
   /** Std of the head weight init; default 2e-5 (official). */
   headInitStd?: number;
   /** Train the position embedding too (official: pos_embed is an nn.Parameter of the fine-tuned ViT); default true. */
@@ -55,7 +61,7 @@ export interface FinetuneOptions {
 
 /** The trained head as plain arrays. */
 export interface FinetuneHead {
-  pooling: Pooling;
+  pooling: FinetunePooling;
   /** [D, K] (the transpose of PyTorch's [K, D]). */
   weight: Float32Array;
   /** [K] */
@@ -176,7 +182,7 @@ class VitClassifier {
 
   constructor(
     model: FinetuneModel,
-    readonly pooling: Pooling,
+    readonly pooling: FinetunePooling,
     numClasses: number,
     headInitStd: number,
     seed: number,
@@ -192,17 +198,9 @@ class VitClassifier {
   /** images: [B, H, W, C] -> logits [B, K] (call inside a tidy or a gradient tape). */
   logits(images: tf.Tensor4D): tf.Tensor2D {
     const enc = this.encoder;
-    const tokens = enc.embed(images); // [B, L, D] with position embedding
-    const [b, l, d] = tokens.shape;
-    const clsPos = tf.slice(enc.posEmbed, [0, 0, 0], [1, 1, d]); // [1, 1, D]
-    const cls = expandTo(tf.add(enc.clsToken, clsPos), [b, 1, d]); // [B, 1, D]
-    let h: tf.Tensor = tf.concat([cls, tokens], 1); // [B, 1+L, D]
-    for (const block of enc.blocks) h = block.apply(h);
-    const pooled =
-      this.pooling === 'mean'
-        ? this.fcNorm!.apply(tf.mean(tf.slice(h, [0, 1, 0], [b, l, d]), 1)) // [B, D] global pool, fc_norm
-        : enc.norm.apply(tf.reshape(tf.slice(h, [0, 0, 0], [b, 1, d]), [b, d])); // [B, D] norm (per token), cls
-    return linear(pooled as tf.Tensor2D, this.headWeight as tf.Tensor2D, this.headBias as tf.Tensor1D); // [B, K]
+    const blocksOut = enc.forwardBlocks(enc.embed(images)); // [B, 1+L, D], before the final norm
+    const pooled = poolTokens(blocksOut, enc.norm, this.pooling, this.fcNorm); // [B, D]: fc_norm of the mean, or norm of cls
+    return linear(pooled, this.headWeight as tf.Tensor2D, this.headBias as tf.Tensor1D); // [B, K]
   }
 
   /** Predicted classes of n images, evaluated batchSize at a time. images: [n, H, W, C] -> int32 [n] */
@@ -243,7 +241,7 @@ interface ResolvedFinetuneOptions {
   batchSize: number;
   layerDecay: number;
   weightDecay: number;
-  pooling: Pooling;
+  pooling: FinetunePooling;
   headInitStd: number;
   trainPosEmbed: boolean;
   maxTrainSamples?: number;
@@ -276,7 +274,7 @@ function resolveFinetuneOptions(model: FinetuneModel, options: FinetuneOptions):
   const weightDecay = options.weightDecay ?? 0.05;
   checkNonNegative('finetune: weightDecay', weightDecay);
   const pooling = options.pooling ?? 'mean';
-  if (pooling !== 'cls' && pooling !== 'mean') throw new RangeError(`finetune: pooling is ${JSON.stringify(pooling)}, expected 'cls' or 'mean'`);
+  if (pooling !== 'cls' && pooling !== 'mean') throw new RangeError(`finetune: pooling is ${JSON.stringify(pooling)}, expected 'mean' (official global_pool: fc_norm of the mean of the patch tokens) or 'cls' (final norm, cls token); 'mean-norm' is a feature pooling with no official classifier`);
   const headInitStd = options.headInitStd ?? 2e-5;
   checkPositive('finetune: headInitStd', headInitStd);
   if (options.maxTrainSamples !== undefined) checkInteger('finetune: maxTrainSamples', options.maxTrainSamples, 1);

@@ -7,6 +7,6 @@ export { extractFeatures, type ExtractFeaturesOptions, type FeatureModel, type P
 export { knnClassify, l2Normalize, type KnnOptions, type KnnResult } from './knn.js';
 export { linearProbe, probePredict, PROBE_BN_EPS, PROBE_BN_MOMENTUM, type LinearProbeOptions, type LinearProbeResult, type ProbeHead } from './linear-probe.js';
 export { LayerwiseAdamW, layerIdForVit, NO_WEIGHT_DECAY, paramGroupsLrd, type LayerDecayAssignment, type LayerwiseAdamWOptions } from './lr-decay.js';
-export { finetune, type FinetuneHead, type FinetuneModel, type FinetuneOptions, type FinetuneResult } from './finetune.js';
+export { finetune, type FinetuneHead, type FinetuneModel, type FinetuneOptions, type FinetunePooling, type FinetuneResult } from './finetune.js';
 export { crossEntropy, type EpochRecord } from './classify.js';
 export type { FeatureSet, ImageSet } from './validate.js';
