@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const builtPackages = ['formats', 'weights', 'mae', 'backend'].map((name) => join(root, 'packages', name, 'dist', 'index.js'));
+const builtPackages = ['formats', 'weights', 'mae', 'random'].map((name) => join(root, 'packages', name, 'dist', 'index.js'));
 const harness = join(root, 'node_modules', '.cache', 'maejs', 'fuzz-core.mjs');
 
 /** Bundles testing/fuzz-core.ts into `harness`, its package imports left to the built packages. */

@@ -9,11 +9,13 @@
  * Shared by `scripts/fuzz-loaders.mjs` (long runs) and a short jest run. No Node built-ins.
  */
 import type { MaeConfig } from '@maejs/mae';
-import { prng } from '@maejs/backend';
-import { crc32, parseNpy, readStoredZip, type TensorRecord, WeightsFormatError, writeZip, type ZipWriteEntry as ZipSpec } from '@maejs/formats';
+import { Rng } from '@maejs/random';
+import { crc32, parseNpy, readStoredZip, type TensorRecord, WeightsFormatError } from '@maejs/formats';
 import { analyzeCheckpoint, exportSafetensors, exportTfjsArtifacts, importCheckpoint, maeStateOf, parseTfjsModel, tfjsFilesFromArtifacts } from '@maejs/weights';
 import { concatBytes } from '../packages/formats/src/bytes.js';
-import { PickleWriter as Pickle } from '../packages/formats/src/pickle-writer.js';
+import { PickleWriter } from '../packages/formats/src/pickle-writer.js';
+import { assembleSafetensors } from '../packages/formats/src/test-utils/safetensors-bytes.js';
+import { type EditedZipEntry as ZipSpec, writeEditedZip } from '../packages/formats/src/test-utils/zip-edits.js';
 
 /** Which loader a seed goes through. */
 export type FuzzKind = 'pth' | 'safetensors' | 'npy' | 'tfjs' | 'hf';
@@ -60,7 +62,6 @@ export interface FuzzOptions {
 }
 
 // ---------------------------------------------------------------- randomness
-
 
 type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1)); // [lo, hi]
@@ -125,16 +126,6 @@ function splitSafetensors(b: Uint8Array): { header: string; data: Uint8Array } {
   return { header: new TextDecoder().decode(b.subarray(8, 8 + n)), data: b.subarray(8 + n) };
 }
 
-/** [u64 length][header][data], header length written as given (or the true one). */
-export function assembleSafetensors(header: string, data: Uint8Array, declaredLength?: bigint): Uint8Array {
-  const h = text(header);
-  const out = new Uint8Array(8 + h.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, declaredLength ?? BigInt(h.length), true);
-  out.set(h, 8);
-  out.set(data, 8 + h.length);
-  return out;
-}
-
 const HUGE_SHAPES: unknown[] = [[2 ** 31, 2 ** 31], [1e15], [-1, 4], [1.5], ['7'], [[2]], [2 ** 53], Array(100).fill(2), [], null];
 
 /** Edits one entry of a safetensors header: shapes, offsets (overlapping, past the end), dtypes. */
@@ -194,12 +185,15 @@ function npyHeader(r: Rand, b: Uint8Array): Uint8Array {
 
 // ---------------------------------------------------------------- zip + pickle (.pth)
 
+/** A pickle that starts with PROTO 2, as torch.save writes. */
+const pickle = (): PickleWriter => new PickleWriter().proto(2);
+
 /** {'w': _rebuild_tensor_v2(storage '0' of `numel` floats, offset, size, stride, False, OrderedDict())}. */
 function tensorPickle(numel: number | bigint, offset: number | bigint, size: (number | bigint)[], stride: (number | bigint)[]): Uint8Array {
-  const p = new Pickle().op(0x7d).str('w').global('torch._utils', '_rebuild_tensor_v2').op(0x28);
-  p.op(0x28).str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(numel).op(0x74, 0x51); // persistent id
-  p.int(offset).tuple(size).tuple(stride).op(0x89).global('collections', 'OrderedDict').op(0x29, 0x52);
-  return p.op(0x74, 0x52, 0x73).bytes();
+  const p = pickle().emptyDict().str('w').global('torch._utils', '_rebuild_tensor_v2').mark();
+  p.mark().str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(numel).tuple().binpersid(); // persistent id
+  p.int(offset).intTuple(size).intTuple(stride).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce();
+  return p.tuple().reduce().setitem().stop().bytes();
 }
 
 const BAD_GLOBALS: [string, string][] = [['os', 'system'], ['builtins', 'eval'], ['subprocess', 'Popen'], ['posix', 'system'], ['torch', 'load'], ['__builtin__', 'exec'], ['numpy.core.multiarray', '_reconstruct'], ['torch._utils', '_rebuild_tensor']];
@@ -215,19 +209,19 @@ function hostilePickle(r: Rand, storageFloats: number): Uint8Array {
     () => tensorPickle(storageFloats, pick(r, [-1, storageFloats, 2 ** 40]), [4], [1]),
     () => tensorPickle(storageFloats, 0, [4, 4], [-1, 1]),
     () => tensorPickle(storageFloats, 0, [4], [1, 1]),
-    () => new Pickle().repeat([0x5d], n).repeat([0x61], n - 1).bytes(), // nested lists
-    () => new Pickle().repeat([0x28], n).bytes(), // MARKs
-    () => new Pickle().global(g[0], g[1]).str('id').op(0x85, 0x52).bytes(), // GLOBAL + REDUCE
-    () => new Pickle().str(g[0]).str(g[1]).op(0x93).op(0x29, 0x52).bytes(), // STACK_GLOBAL
-    () => new Pickle().op(0x28, ...text('ios\nsystem\n')).bytes(), // INST
-    () => new Pickle().global('collections', 'OrderedDict').op(0x29, 0x81).bytes(), // NEWOBJ
-    () => new Pickle().global('collections', 'OrderedDict').tuple([1, 2, 3]).op(0x52).bytes(),
-    () => new Pickle().global('torch._utils', '_rebuild_tensor_v2').tuple([1]).op(0x52).bytes(),
-    () => new Pickle().op(0x8e, 0, 0, 0, 0, 0, 0, 0, 0x10).bytes(), // BINBYTES8 of 2^60
-    () => new Pickle().op(0x58, 0xff, 0xff, 0xff, 0xff).bytes(), // BINUNICODE of 4 GiB
-    () => new Pickle().op(0x95, 0, 0, 0, 0, 0, 0, 0, 0x40).bytes(), // FRAME of 2^62
-    () => new Pickle().op(0x6a, 0xff, 0xff, 0xff, 0xff).bytes(), // LONG_BINGET missing
-    () => new Pickle().op(0x5d, 0x71, 0).repeat([0x68, 0, 0x61], Math.min(n, 20000)).bytes(), // a list appended into itself
+    () => pickle().repeat([0x5d], n).repeat([0x61], n - 1).stop().bytes(), // nested lists
+    () => pickle().repeat([0x28], n).stop().bytes(), // MARKs
+    () => pickle().global(g[0], g[1]).str('id').op(0x85, 0x52).stop().bytes(), // GLOBAL + REDUCE
+    () => pickle().str(g[0]).str(g[1]).op(0x93).op(0x29, 0x52).stop().bytes(), // STACK_GLOBAL
+    () => pickle().op(0x28, ...text('ios\nsystem\n')).stop().bytes(), // INST
+    () => pickle().global('collections', 'OrderedDict').op(0x29, 0x81).stop().bytes(), // NEWOBJ
+    () => pickle().global('collections', 'OrderedDict').intTuple([1, 2, 3]).op(0x52).stop().bytes(),
+    () => pickle().global('torch._utils', '_rebuild_tensor_v2').intTuple([1]).op(0x52).stop().bytes(),
+    () => pickle().op(0x8e, 0, 0, 0, 0, 0, 0, 0, 0x10).stop().bytes(), // BINBYTES8 of 2^60
+    () => pickle().op(0x58, 0xff, 0xff, 0xff, 0xff).stop().bytes(), // BINUNICODE of 4 GiB
+    () => pickle().op(0x95, 0, 0, 0, 0, 0, 0, 0, 0x40).stop().bytes(), // FRAME of 2^62
+    () => pickle().op(0x6a, 0xff, 0xff, 0xff, 0xff).stop().bytes(), // LONG_BINGET missing
+    () => pickle().op(0x5d, 0x71, 0).repeat([0x68, 0, 0x61], Math.min(n, 20000)).stop().bytes(), // a list appended into itself
   ];
   return pick(r, variants)();
 }
@@ -243,8 +237,8 @@ function pthParts(b: Uint8Array): { prefix: string; entries: ZipSpec[] } {
 function pthPickle(r: Rand, b: Uint8Array): Uint8Array {
   const { prefix, entries } = pthParts(b);
   const storage = entries.find((e) => e.name === `${prefix}/data/0`);
-  const pickle = hostilePickle(r, storage ? storage.data.length / 4 : 0);
-  return writeZip(entries.map((e) => (e.name === `${prefix}/data.pkl` ? { name: e.name, data: pickle } : e)));
+  const hostile = hostilePickle(r, storage ? storage.data.length / 4 : 0);
+  return writeEditedZip(entries.map((e) => (e.name === `${prefix}/data.pkl` ? { name: e.name, data: hostile } : e)));
 }
 
 /** Zip-level attacks: compressed "bombs", huge declared sizes, overlapping and duplicate entries. */
@@ -258,7 +252,7 @@ function pthZip(r: Rand, b: Uint8Array): Uint8Array {
     () => [...entries, { ...entries[i] }], // duplicate name
     () => [...entries, ...Array.from({ length: int(r, 100, 5000) }, (_, k) => ({ name: `junk/${k}`, data: new Uint8Array(0) }))],
   ];
-  return writeZip(pick(r, variants)());
+  return writeEditedZip(pick(r, variants)());
 }
 
 // ---------------------------------------------------------------- tfjs model.json
@@ -413,7 +407,8 @@ function inputFor(r: Rand, seed: FuzzSeed): FuzzInput {
  */
 export function runFuzz(seeds: readonly FuzzSeed[], options: FuzzOptions): FuzzReport {
   if (!seeds.length) throw new Error('runFuzz: no seeds');
-  const r = prng(options.seed ?? 1);
+  const rng = new Rng(options.seed ?? 1);
+  const r: Rand = () => rng.random();
   const maxMs = options.maxMs ?? 5000;
   const report: FuzzReport = { ...emptyTally(), byMutator: {}, failures: [], maxMs: 0, elapsedMs: 0 };
   const began = Date.now();

@@ -8,7 +8,7 @@ import { parseSafetensors } from './safetensors.js';
 import { WeightsFormatError } from './tensor-record.js';
 import { readGolden } from '../../../testing/golden.js';
 import { readStoredZip } from './zip.js';
-import { prng as random } from '@maejs/backend';
+import { Rng } from '@maejs/random';
 
 type Parser = (bytes: Uint8Array, source: string) => unknown;
 
@@ -34,7 +34,8 @@ function attempt(parse: Parser, bytes: Uint8Array, source: string): string {
 
 /** Applies `flips` random single-byte XORs within [from, to) and tallies the outcomes. */
 function flipLoop(parse: Parser, bytes: Uint8Array, source: string, flips: number, seed: number, from = 0, to = bytes.length) {
-  const rand = random(seed);
+  const rng = new Rng(seed);
+  const rand = (): number => rng.random();
   const tally = { parsed: 0, refused: 0, other: [] as string[] };
   for (let i = 0; i < flips; i++) {
     const copy = bytes.slice();

@@ -3,8 +3,9 @@ import { PickledTensor } from './pickle-value.js';
 import { parseSafetensors } from './safetensors.js';
 import { WeightsFormatError } from './tensor-record.js';
 import { readGolden } from '../../../testing/golden.js';
-import { buildPth, float32Bytes, PickleWriter, type TensorSpec, writeDictBody, writeStateDictPickle } from './test-utils/pickle-writer.js';
-import { buildZip } from './test-utils/zip-writer.js';
+import { PickleWriter } from './pickle-writer.js';
+import { writeZip } from './zip.js';
+import { buildPth, float32Bytes, type TensorSpec, writeDictBody, writeStateDictPickle } from './test-utils/pth-builder.js';
 
 function expectFormatError(run: () => unknown, message: RegExp): void {
   expect(run).toThrow(WeightsFormatError);
@@ -24,7 +25,7 @@ const pth = (pickle: Uint8Array, storages: Record<string, Uint8Array> = {}): Uin
 function pthOf(write: (w: PickleWriter) => void, storages: Record<string, Uint8Array> = {}): Uint8Array {
   const w = new PickleWriter().proto(2);
   write(w);
-  return pth(w.stop().finish(), storages);
+  return pth(w.stop().bytes(), storages);
 }
 
 describe('stateDictFromPth on hand-made checkpoints', () => {
@@ -54,7 +55,7 @@ describe('stateDictFromPth on hand-made checkpoints', () => {
   it('reports non-tensor entries of the chosen dict in skipped', () => {
     const w = new PickleWriter().proto(2);
     writeDictBody(w, [['w', specs[0]], ['version', 2], ['b', specs[1]]], false);
-    const { tensors, skipped, wrapper } = stateDictFromPth(pth(w.stop().finish(), storages));
+    const { tensors, skipped, wrapper } = stateDictFromPth(pth(w.stop().bytes(), storages));
     expect(wrapper).toBeNull();
     expect([...tensors.keys()]).toEqual(['w', 'b']);
     expect(skipped).toEqual(['version']);
@@ -63,7 +64,7 @@ describe('stateDictFromPth on hand-made checkpoints', () => {
   it('throws naming the keys found when no dict of tensors exists', () => {
     const w = new PickleWriter().proto(2);
     writeDictBody(w, [['epoch', 3], ['model', { dict: [['lr', 1]] }]], false);
-    const bytes = pth(w.stop().finish());
+    const bytes = pth(w.stop().bytes());
     expectFormatError(() => stateDictFromPth(bytes, 'opt.pth'), /^opt\.pth: no state dict found: the root is a dict with keys \['epoch', 'model'\]; expected a dict of tensors at the root or under 'model' or 'state_dict'/);
     expectFormatError(() => selectStateDict(5, 'five.pth'), /^five\.pth: no state dict found: the root is number 5/);
   });
@@ -188,19 +189,19 @@ describe('tensor decoding in .pth files', () => {
 
   it('refuses big-endian archives and strange version records', () => {
     const pickle = writeStateDictPickle([]);
-    const be = buildZip([{ name: 'a/data.pkl', data: pickle }, { name: 'a/byteorder', data: new TextEncoder().encode('big') }]);
+    const be = writeZip([{ name: 'a/data.pkl', data: pickle }, { name: 'a/byteorder', data: new TextEncoder().encode('big') }]);
     expectFormatError(() => parsePth(be, 'be.pth'), /^be\.pth: archive byteorder is 'big'; only 'little'/);
-    const le = buildZip([{ name: 'a/data.pkl', data: pickle }, { name: 'a/byteorder', data: new TextEncoder().encode('little') }]);
+    const le = writeZip([{ name: 'a/data.pkl', data: pickle }, { name: 'a/byteorder', data: new TextEncoder().encode('little') }]);
     expect(parsePth(le).archiveName).toBe('a');
-    const badVersion = buildZip([{ name: 'a/data.pkl', data: pickle }, { name: 'a/version', data: new TextEncoder().encode('x') }]);
+    const badVersion = writeZip([{ name: 'a/data.pkl', data: pickle }, { name: 'a/version', data: new TextEncoder().encode('x') }]);
     expectFormatError(() => parsePth(badVersion), /archive version record is "x"; expected a small decimal number/);
   });
 
   it('refuses archives that are not torch checkpoints', () => {
-    expectFormatError(() => parsePth(buildZip([{ name: 'x.txt', data: Uint8Array.of(1) }]), 'other.zip'), /^other\.zip: zip has no '<archive>\/data\.pkl' entry, so it is not a torch\.save checkpoint \(entries: 'x\.txt'\)/);
-    const two = buildZip([{ name: 'a/data.pkl', data: Uint8Array.of(0x2e) }, { name: 'b/data.pkl', data: Uint8Array.of(0x2e) }]);
+    expectFormatError(() => parsePth(writeZip([{ name: 'x.txt', data: Uint8Array.of(1) }]), 'other.zip'), /^other\.zip: zip has no '<archive>\/data\.pkl' entry, so it is not a torch\.save checkpoint \(entries: 'x\.txt'\)/);
+    const two = writeZip([{ name: 'a/data.pkl', data: Uint8Array.of(0x2e) }, { name: 'b/data.pkl', data: Uint8Array.of(0x2e) }]);
     expectFormatError(() => parsePth(two), /zip holds 2 '<archive>\/data\.pkl' entries; expected one/);
-    const legacy = new PickleWriter().proto(2).long1(0x1950a86a20f9469cfc6cn).raw(0x2e).str('protocol_version').finish(); // old magic-number header
+    const legacy = new PickleWriter().proto(2).long1(0x1950a86a20f9469cfc6cn).op(0x2e).str('protocol_version').bytes(); // old magic-number header
     expectFormatError(() => parsePth(legacy, 'old.pth'), /^old\.pth: no zip end-of-central-directory record .*legacy pre-1\.6 torch\.save format/);
   });
 });
@@ -216,7 +217,7 @@ describe('restricted unpickling of .pth files', () => {
   });
 
   it('refuses STACK_GLOBAL of builtins.eval and other non-allowed globals', () => {
-    const bytes = pthOf((w) => w.str('builtins').str('eval').raw(0x93).str('1+1').tupleN(1).reduce());
+    const bytes = pthOf((w) => w.str('builtins').str('eval').op(0x93).str('1+1').tupleN(1).reduce());
     expectFormatError(() => parsePth(bytes, 'evil.pth'), /^evil\.pth: pickle refers to global 'builtins\.eval', which is not allowed/);
     expectFormatError(() => parsePth(pthOf((w) => w.global('torch', 'load'))), /global 'torch\.load', which is not allowed/);
     expectFormatError(() => parsePth(pthOf((w) => w.global('argparse', 'ArgumentParser'))), /global 'argparse\.ArgumentParser', which is not allowed/);
@@ -235,24 +236,24 @@ describe('restricted unpickling of .pth files', () => {
     const w = new PickleWriter().proto(2);
     for (let i = 0; i < 100000; i++) w.emptyList();
     for (let i = 0; i < 99999; i++) w.append();
-    const bytes = pth(w.stop().finish());
+    const bytes = pth(w.stop().bytes());
     expectFormatError(() => parsePth(bytes, 'deep.pth'), /^deep\.pth: nesting deeper than 1000 levels \(pickle byte \d+\)/);
   });
 
   it('ends deep nesting in a clean error: 100000 MARKs, 100000 TUPLE1 wraps', () => {
     const marks = new PickleWriter().proto(2);
     for (let i = 0; i < 100000; i++) marks.mark();
-    const marksPth = pth(marks.stop().finish());
+    const marksPth = pth(marks.stop().bytes());
     expectFormatError(() => parsePth(marksPth, 'marks.pth'), /^marks\.pth: more than 1000 MARKs are open at once/);
     const tuples = new PickleWriter().proto(2).emptyList();
     for (let i = 0; i < 100000; i++) tuples.tupleN(1);
-    const tuplesPth = pth(tuples.stop().finish());
+    const tuplesPth = pth(tuples.stop().bytes());
     expectFormatError(() => parsePth(tuplesPth), /nesting deeper than 1000 levels/);
   });
 
   it('refuses to modify containers after nesting them (memo tricks) and self-containment', () => {
     // a = []; b = [a]; then append to a through the memo
-    const later = pthOf((w) => w.emptyList().binput(0).emptyList().binget(0).append().binget(0).int(1).append().raw(0x30));
+    const later = pthOf((w) => w.emptyList().binput(0).emptyList().binget(0).append().binget(0).int(1).append().op(0x30));
     expectFormatError(() => parsePth(later), /APPEND modifies a tuple or a container already nested in another one/);
     const self = pthOf((w) => w.emptyList().binput(0).binget(0).append());
     expectFormatError(() => parsePth(self), /a container would contain itself/);
@@ -263,7 +264,7 @@ describe('restricted unpickling of .pth files', () => {
     const w = new PickleWriter().proto(2);
     for (let i = 0; i < 999; i++) w.emptyList();
     for (let i = 0; i < 998; i++) w.append();
-    let value = parsePth(pth(w.stop().finish())).root;
+    let value = parsePth(pth(w.stop().bytes())).root;
     let depth = 0;
     while (Array.isArray(value)) {
       depth++;
@@ -273,51 +274,51 @@ describe('restricted unpickling of .pth files', () => {
   });
 
   it("reads the argparse.Namespace official training checkpoints keep under 'args' as an inert dict", () => {
-    const { root } = parsePth(pthOf((w) => w.global('argparse', 'Namespace').emptyTuple().raw(0x81).emptyDict().str('blr').float(1.5e-4).setitem().build()));
+    const { root } = parsePth(pthOf((w) => w.global('argparse', 'Namespace').emptyTuple().op(0x81).emptyDict().str('blr').float(1.5e-4).setitem().build()));
     expect(root).toBeInstanceOf(Map);
-    expectFormatError(() => parsePth(pthOf((w) => w.global('collections', 'OrderedDict').emptyTuple().raw(0x81))), /creates an object of 'collections\.OrderedDict' \(NEWOBJ\), which is only allowed for argparse\.Namespace/);
-    expectFormatError(() => parsePth(pthOf((w) => w.global('argparse', 'Namespace').int(1).tupleN(1).raw(0x81))), /creates argparse\.Namespace with 1 arguments; expected none/);
+    expectFormatError(() => parsePth(pthOf((w) => w.global('collections', 'OrderedDict').emptyTuple().op(0x81))), /creates an object of 'collections\.OrderedDict' \(NEWOBJ\), which is only allowed for argparse\.Namespace/);
+    expectFormatError(() => parsePth(pthOf((w) => w.global('argparse', 'Namespace').int(1).tupleN(1).op(0x81))), /creates argparse\.Namespace with 1 arguments; expected none/);
   });
 
   it('refuses unknown and unsupported opcodes, naming them', () => {
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0xff)), 'op.pth'), /^op\.pth: unknown opcode 0xff \(pickle byte 2\)/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x69))), /opcode 0x69 \(INST\) is not supported by this restricted unpickler/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x81))), /pops a value from an empty stack/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x6f))), /opcode 0x6f \(OBJ\) is not supported/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x82, 1))), /opcode 0x82 \(EXT1\) is not supported/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0xff)), 'op.pth'), /^op\.pth: unknown opcode 0xff \(pickle byte 2\)/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x69))), /opcode 0x69 \(INST\) is not supported by this restricted unpickler/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x81))), /pops a value from an empty stack/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x6f))), /opcode 0x6f \(OBJ\) is not supported/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x82, 1))), /opcode 0x82 \(EXT1\) is not supported/);
   });
 
   it('reads plain values: ints, LONG1, floats, strings, bytes, None, bools, memo', () => {
     const bytes = pthOf((w) => {
       w.emptyList().mark();
       w.int(0).int(300).int(-5).int(2 ** 31 - 1).long1(2n ** 40n).long1(-(2n ** 70n)).long1(0n).float(-0.1);
-      w.str('é😀').raw(0x8c, 2, 0x68, 0x69).raw(0x43, 2, 9, 8).none().bool(true).bool(false);
-      w.raw(0x94).binget(0).raw(0x95, 0, 0, 0, 0, 0, 0, 0, 0); // MEMOIZE, BINGET, FRAME(0)
+      w.str('é😀').op(0x8c, 2, 0x68, 0x69).op(0x43, 2, 9, 8).none().bool(true).bool(false);
+      w.op(0x94).binget(0).op(0x95, 0, 0, 0, 0, 0, 0, 0, 0); // MEMOIZE, BINGET, FRAME(0)
       w.appends();
     });
     expect(parsePth(bytes).root).toEqual([0, 300, -5, 2 ** 31 - 1, 2 ** 40, -(2n ** 70n), 0, -0.1, 'é😀', 'hi', Uint8Array.of(9, 8), null, true, false, false]);
   });
 
   it('refuses malformed pickles cleanly', () => {
-    expectFormatError(() => parsePth(pth(new PickleWriter().proto(2).none().finish())), /pickle ends without a STOP opcode/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x30))), /pops a value from an empty stack/);
+    expectFormatError(() => parsePth(pth(new PickleWriter().proto(2).none().bytes())), /pickle ends without a STOP opcode/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x30))), /pops a value from an empty stack/);
     expectFormatError(() => parsePth(pthOf((w) => w.none().none())), /STOP with 2 values on the stack; expected exactly 1/);
     expectFormatError(() => parsePth(pthOf((w) => w.mark().none())), /STOP with a MARK still open/);
-    expectFormatError(() => parsePth(pth(new PickleWriter().proto(2).none().stop().none().finish())), /1 bytes follow the STOP opcode/);
+    expectFormatError(() => parsePth(pth(new PickleWriter().proto(2).none().stop().none().bytes())), /1 bytes follow the STOP opcode/);
     expectFormatError(() => parsePth(pthOf((w) => w.binget(3))), /refers to memo entry 3, which was never stored/);
     expectFormatError(() => parsePth(pthOf((w) => w.binput(0))), /needs a value but the stack is empty/);
     expectFormatError(() => parsePth(pthOf((w) => w.none().setitems())), /needs a MARK but none is open/);
     expectFormatError(() => parsePth(pthOf((w) => w.emptyDict().mark().none().setitems())), /SETITEMS needs key\/value pairs but got 1 values/);
     expectFormatError(() => parsePth(pthOf((w) => w.emptyList().none().none().setitem())), /SETITEM needs a dict below its operands, found a list\/tuple of 0/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x58, 255, 255, 255, 127))), /pickle string at byte 2 needs bytes 7\.\.2147483654 but only \d+ bytes are available/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x8d, 255, 255, 255, 255, 255, 255, 255, 255))), /pickle string at byte 2 needs bytes/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x8c, 2, 0xff, 0xfe))), /pickle string at byte 2 is not valid UTF-8/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x63, 0x6f, 0x73))), /GLOBAL operand is not a newline-terminated line/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x63, 0x01, 0x0a, 0x41, 0x0a))), /GLOBAL operand has non-printable/);
-    expectFormatError(() => parsePth(pthOf((w) => w.int(1).str('x').raw(0x93))), /STACK_GLOBAL needs two strings/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x58, 255, 255, 255, 127))), /pickle string at byte 2 needs bytes 7\.\.2147483654 but only \d+ bytes are available/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x8d, 255, 255, 255, 255, 255, 255, 255, 255))), /pickle string at byte 2 needs bytes/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x8c, 2, 0xff, 0xfe))), /pickle string at byte 2 is not valid UTF-8/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x63, 0x6f, 0x73))), /GLOBAL operand is not a newline-terminated line/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x63, 0x01, 0x0a, 0x41, 0x0a))), /GLOBAL operand has non-printable/);
+    expectFormatError(() => parsePth(pthOf((w) => w.int(1).str('x').op(0x93))), /STACK_GLOBAL needs two strings/);
     expectFormatError(() => parsePth(pthOf((w) => w.global('collections', 'OrderedDict').none().reduce())), /REDUCE needs an argument tuple, found None/);
-    expectFormatError(() => parsePth(pth(new PickleWriter().proto(6).none().stop().finish())), /pickle protocol 6 is not supported/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x95, 255, 0, 0, 0, 0, 0, 0, 0))), /FRAME of 255 bytes runs past the end of the pickle/);
-    expectFormatError(() => parsePth(pthOf((w) => w.raw(0x4a, 1))), /pickle operand at byte 2 needs bytes 3\.\.7/);
+    expectFormatError(() => parsePth(pth(new PickleWriter().proto(6).none().stop().bytes())), /pickle protocol 6 is not supported/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x95, 255, 0, 0, 0, 0, 0, 0, 0))), /FRAME of 255 bytes runs past the end of the pickle/);
+    expectFormatError(() => parsePth(pthOf((w) => w.op(0x4a, 1))), /pickle operand at byte 2 needs bytes 3\.\.7/);
   });
 });

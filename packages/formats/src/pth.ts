@@ -145,20 +145,20 @@ export function encodePth(tensors: Iterable<[string, EncodableTensor]>, options:
   if (!/^[A-Za-z0-9_.-]+$/.test(archive)) throw new WeightsFormatError(source, `archiveName '${archive}' is not a plain folder name: expected letters, digits, '_', '.' or '-'`);
   const names = new Set<string>();
   const storages: ZipWriteEntry[] = [];
-  const p = new PickleWriter().global('collections', 'OrderedDict').op(0x29, 0x52); // OrderedDict()
-  p.op(0x28); // MARK for SETITEMS
+  const p = new PickleWriter().proto(2).global('collections', 'OrderedDict').emptyTuple().reduce(); // OrderedDict()
+  p.mark(); // of SETITEMS
   for (const [name, tensor] of tensors) {
     checkEncodableTensor(source, name, tensor, names);
     const key = String(storages.length);
     storages.push({ name: `${archive}/data/${key}`, data: littleEndianBytes(tensor.data) });
     const stride = tensor.shape.map((_, i) => tensor.shape.slice(i + 1).reduce((a, b) => a * b, 1)); // contiguous
-    p.str(name).global('torch._utils', '_rebuild_tensor_v2').op(0x28); // MARK of the argument tuple
-    p.op(0x28).str('storage').global('torch', STORAGE_OF_DTYPE[tensor.dtype]).str(key).str('cpu').int(tensor.data.length).op(0x74, 0x51); // persistent id: TUPLE, BINPERSID
-    p.int(0).tuple(tensor.shape).tuple(stride).op(0x89); // storage offset, size, stride, requires_grad False
-    p.global('collections', 'OrderedDict').op(0x29, 0x52); // backward hooks: OrderedDict()
-    p.op(0x74, 0x52); // TUPLE, REDUCE
+    p.str(name).global('torch._utils', '_rebuild_tensor_v2').mark(); // of the argument tuple
+    p.mark().str('storage').global('torch', STORAGE_OF_DTYPE[tensor.dtype]).str(key).str('cpu').int(tensor.data.length).tuple().binpersid(); // persistent id
+    p.int(0).intTuple(tensor.shape).intTuple(stride).bool(false); // storage offset, size, stride, requires_grad
+    p.global('collections', 'OrderedDict').emptyTuple().reduce(); // backward hooks: OrderedDict()
+    p.tuple().reduce();
   }
-  p.op(0x75); // SETITEMS
+  p.setitems().stop();
   const text = (s: string) => new TextEncoder().encode(s);
   const entries: ZipWriteEntry[] = [{ name: `${archive}/data.pkl`, data: p.bytes() }, { name: `${archive}/byteorder`, data: text('little') }, ...storages, { name: `${archive}/version`, data: text('3\n') }];
   try {

@@ -1,16 +1,6 @@
 import { encodeSafetensors, parseSafetensors } from './safetensors.js';
 import { WeightsFormatError } from './tensor-record.js';
-
-/** A safetensors file from raw header text and data bytes (header length written as given, or computed). */
-function raw(header: string, data: ArrayLike<number> | ArrayBufferView = [], headerLength?: bigint): Uint8Array {
-  const headerBytes = new TextEncoder().encode(header);
-  const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : Uint8Array.from(data);
-  const out = new Uint8Array(8 + headerBytes.length + bytes.length);
-  new DataView(out.buffer).setBigUint64(0, headerLength ?? BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  out.set(bytes, 8 + headerBytes.length);
-  return out;
-}
+import { assembleSafetensors } from './test-utils/safetensors-bytes.js';
 
 const entry = (dtype: string, shape: unknown, offsets: unknown): string => JSON.stringify({ dtype, shape, data_offsets: offsets });
 
@@ -37,7 +27,7 @@ describe('parseSafetensors', () => {
     const header = parts.map(([name, code, shape, bytes]) => `"${name}":${entry(code, shape, [offset, (offset += bytes.length)])}`);
     const data = new Uint8Array(offset);
     parts.reduce((at, [, , , bytes]) => (data.set(bytes, at), at + bytes.length), 0);
-    const { tensors, metadata } = parseSafetensors(raw(`{${header.join(',')}}`, data));
+    const { tensors, metadata } = parseSafetensors(assembleSafetensors(`{${header.join(',')}}`, data));
     expect(metadata).toEqual({});
     const values = Object.fromEntries([...tensors].map(([k, t]) => [k, [t.dtype, [...t.data]]]));
     expect(values).toEqual({
@@ -58,7 +48,7 @@ describe('parseSafetensors', () => {
 
   it('keeps file order even for integer-like names, and reads metadata', () => {
     const header = `{"b":${entry('F32', [1], [0, 4])},"10":${entry('F32', [1], [4, 8])},"2":${entry('F32', [], [8, 12])},"__metadata__":{"__proto__":"x","k":"v"}}`;
-    const { tensors, metadata } = parseSafetensors(raw(header, new Float32Array([1, 2, 3])));
+    const { tensors, metadata } = parseSafetensors(assembleSafetensors(header, new Float32Array([1, 2, 3])));
     expect([...tensors.keys()]).toEqual(['b', '10', '2']);
     expect(tensors.get('2')?.shape).toEqual([]);
     expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
@@ -66,53 +56,53 @@ describe('parseSafetensors', () => {
   });
 
   it('accepts zero-sized tensors and trailing header spaces', () => {
-    const { tensors } = parseSafetensors(raw(`{"e":${entry('F32', [0, 5], [0, 0])},"x":${entry('I32', [1], [0, 4])}}    `, new Int32Array([9])));
+    const { tensors } = parseSafetensors(assembleSafetensors(`{"e":${entry('F32', [0, 5], [0, 0])},"x":${entry('I32', [1], [0, 4])}}    `, new Int32Array([9])));
     expect(tensors.get('e')?.data).toEqual(new Float32Array(0));
     expect(tensors.get('x')?.data).toEqual(new Int32Array([9]));
   });
 
   it('checks the header length field before reading anything', () => {
     expectFormatError(() => parseSafetensors(new Uint8Array(5), 'tiny.safetensors'), /^tiny\.safetensors: file has 5 bytes; a safetensors file starts with an 8-byte header length/);
-    expectFormatError(() => parseSafetensors(raw('{}', [], 2n ** 53n), 'm.safetensors'), /^m\.safetensors: header length field is 9007199254740992 but only 2 bytes follow it/);
-    expectFormatError(() => parseSafetensors(raw('{}', [], 2n ** 64n - 1n)), /header length field is 18446744073709551615 but only 2 bytes follow it/);
-    expectFormatError(() => parseSafetensors(raw('{}', [], 1n)), /header length 1 is too small/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors('{}', [], 2n ** 53n), 'm.safetensors'), /^m\.safetensors: header length field is 9007199254740992 but only 2 bytes follow it/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors('{}', [], 2n ** 64n - 1n)), /header length field is 18446744073709551615 but only 2 bytes follow it/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors('{}', [], 1n)), /header length 1 is too small/);
   });
 
   it('refuses bad JSON and bad header structure', () => {
-    expectFormatError(() => parseSafetensors(raw('{"a":', [])), /^bytes: header is not valid JSON: expected a JSON value at character 5, found end of input/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [0, 4])},}`, new Float32Array(1))), /not valid JSON: expected a string key/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [0, 4])},"a":${entry('F32', [1], [0, 4])}}`, new Float32Array(1))), /duplicate key "a"/);
-    expectFormatError(() => parseSafetensors(raw('[1, 2]')), /header must start with '\{'/);
-    expectFormatError(() => parseSafetensors(raw('{"a": 1}')), /tensor 'a' is 1; expected an object with dtype, shape, data_offsets/);
-    const invalidUtf8 = raw('{  }');
+    expectFormatError(() => parseSafetensors(assembleSafetensors('{"a":', [])), /^bytes: header is not valid JSON: expected a JSON value at character 5, found end of input/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [0, 4])},}`, new Float32Array(1))), /not valid JSON: expected a string key/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [0, 4])},"a":${entry('F32', [1], [0, 4])}}`, new Float32Array(1))), /duplicate key "a"/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors('[1, 2]')), /header must start with '\{'/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors('{"a": 1}')), /tensor 'a' is 1; expected an object with dtype, shape, data_offsets/);
+    const invalidUtf8 = assembleSafetensors('{  }');
     invalidUtf8[9] = 0xff;
     expectFormatError(() => parseSafetensors(invalidUtf8), /header is not valid UTF-8/);
-    expectFormatError(() => parseSafetensors(raw(`${'['.repeat(0)}{"a":${'['.repeat(100)}${']'.repeat(100)}}`)), /nesting deeper than 64 levels/);
-    expectFormatError(() => parseSafetensors(raw('{"__metadata__":{"k":1}}')), /__metadata__ entry 'k' is 1; expected a string/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`${'['.repeat(0)}{"a":${'['.repeat(100)}${']'.repeat(100)}}`)), /nesting deeper than 64 levels/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors('{"__metadata__":{"k":1}}')), /__metadata__ entry 'k' is 1; expected a string/);
   });
 
   it('refuses bad entries: dtype, shape, offsets, byte counts, overlaps and gaps', () => {
     const one = new Float32Array([1]);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('C64', [1], [0, 8])}}`, new Uint8Array(8)), 'd.st'), /^d\.st: tensor 'a' has dtype "C64"; supported: F32, F16, BF16/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('constructor', [1], [0, 4])}}`, one)), /has dtype "constructor"; supported/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [2 ** 31, 2 ** 31], [0, 4])}}`, one)), /tensor 'a' has shape \[2147483648, 2147483648\] whose element count overflows 2\^53/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [2 ** 31, 2], [0, 4])}}`, one)), /tensor 'a' spans 4 bytes \(data_offsets \[0, 4\]\) but shape \[2147483648, 2\] of F32 needs 17179869184/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [-1], [0, 4])}}`, one)), /shape entry -1; expected non-negative integers/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1.5], [0, 4])}}`, one)), /shape entry 1.5/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', '1', [0, 4])}}`, one)), /has shape "1"; expected an array of integers/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [2], [0, 4])}}`, one)), /tensor 'a' spans 4 bytes \(data_offsets \[0, 4\]\) but shape \[2\] of F32 needs 8/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [0, 8])}}`, one), 'p.st'), /^p\.st: tensor 'a' has data_offsets \[0, 8\] past the end of the 4-byte data section/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [2 ** 60, 2 ** 60 + 4])}}`, one)), /data_offsets \[1152921504606847000, 1152921504606847000\] past the end of the 4-byte data section/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [4, 0])}}`, one)), /begin must not exceed end/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [0])}}`, one)), /data_offsets \[0\]; expected \[begin, end\]/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [-4, 0])}}`, one)), /data_offsets \[-4,0\]; expected/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":{"dtype":"F32","shape":[1]}}`, one)), /data_offsets missing/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('C64', [1], [0, 8])}}`, new Uint8Array(8)), 'd.st'), /^d\.st: tensor 'a' has dtype "C64"; supported: F32, F16, BF16/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('constructor', [1], [0, 4])}}`, one)), /has dtype "constructor"; supported/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [2 ** 31, 2 ** 31], [0, 4])}}`, one)), /tensor 'a' has shape \[2147483648, 2147483648\] whose element count overflows 2\^53/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [2 ** 31, 2], [0, 4])}}`, one)), /tensor 'a' spans 4 bytes \(data_offsets \[0, 4\]\) but shape \[2147483648, 2\] of F32 needs 17179869184/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [-1], [0, 4])}}`, one)), /shape entry -1; expected non-negative integers/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1.5], [0, 4])}}`, one)), /shape entry 1.5/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', '1', [0, 4])}}`, one)), /has shape "1"; expected an array of integers/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [2], [0, 4])}}`, one)), /tensor 'a' spans 4 bytes \(data_offsets \[0, 4\]\) but shape \[2\] of F32 needs 8/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [0, 8])}}`, one), 'p.st'), /^p\.st: tensor 'a' has data_offsets \[0, 8\] past the end of the 4-byte data section/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [2 ** 60, 2 ** 60 + 4])}}`, one)), /data_offsets \[1152921504606847000, 1152921504606847000\] past the end of the 4-byte data section/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [4, 0])}}`, one)), /begin must not exceed end/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [0])}}`, one)), /data_offsets \[0\]; expected \[begin, end\]/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [-4, 0])}}`, one)), /data_offsets \[-4,0\]; expected/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":{"dtype":"F32","shape":[1]}}`, one)), /data_offsets missing/);
     const two = new Float32Array([1, 2]);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [2], [0, 8])},"b":${entry('F32', [1], [4, 8])}}`, two), 'o.st'), /^o\.st: tensor 'b' \(bytes 4\.\.8\) overlaps tensor 'a' \(bytes 0\.\.8\)/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [4, 8])}}`, two)), /data bytes 0\.\.4 belong to no tensor/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('F32', [1], [0, 4])}}`, two)), /data bytes 4\.\.8 belong to no tensor; expected the tensors to end at the end of the file/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('I64', [1], [0, 8])}}`, new BigInt64Array([2n ** 32n])), 'big.st'), /^big\.st: tensor 'a': int64 value 4294967296 at element 0 does not fit in int32/);
-    expectFormatError(() => parseSafetensors(raw(`{"a":${entry('BOOL', [1], [0, 1])}}`, [2])), /tensor 'a': bool element 0 has byte value 2/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [2], [0, 8])},"b":${entry('F32', [1], [4, 8])}}`, two), 'o.st'), /^o\.st: tensor 'b' \(bytes 4\.\.8\) overlaps tensor 'a' \(bytes 0\.\.8\)/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [4, 8])}}`, two)), /data bytes 0\.\.4 belong to no tensor/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('F32', [1], [0, 4])}}`, two)), /data bytes 4\.\.8 belong to no tensor; expected the tensors to end at the end of the file/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('I64', [1], [0, 8])}}`, new BigInt64Array([2n ** 32n])), 'big.st'), /^big\.st: tensor 'a': int64 value 4294967296 at element 0 does not fit in int32/);
+    expectFormatError(() => parseSafetensors(assembleSafetensors(`{"a":${entry('BOOL', [1], [0, 1])}}`, [2])), /tensor 'a': bool element 0 has byte value 2/);
   });
 });
 

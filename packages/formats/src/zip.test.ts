@@ -1,10 +1,11 @@
 import { WeightsFormatError } from './tensor-record.js';
 import { readGolden } from '../../../testing/golden.js';
-import { buildPth, PickleWriter } from './test-utils/pickle-writer.js';
-import { buildZip } from './test-utils/zip-writer.js';
+import { PickleWriter } from './pickle-writer.js';
+import { buildPth } from './test-utils/pth-builder.js';
+import { withZip64End, writeEditedZip } from './test-utils/zip-edits.js';
 import { parsePth } from './pth.js';
 import { crc32 } from './crc32.js';
-import { readStoredZip } from './zip.js';
+import { readStoredZip, writeZip } from './zip.js';
 
 function expectFormatError(run: () => unknown, message: RegExp): void {
   expect(run).toThrow(WeightsFormatError);
@@ -39,7 +40,7 @@ describe('crc32', () => {
 
 describe('readStoredZip', () => {
   it('reads STORED entries as subarrays of the input, in order', () => {
-    const zip = buildZip(files);
+    const zip = writeZip(files);
     const entries = readStoredZip(zip, 'z.zip');
     expect([...entries.keys()]).toEqual(['a/one', 'a/two', 'a/three']);
     expect(new TextDecoder().decode(entries.get('a/one')!.data)).toBe('hello');
@@ -49,9 +50,9 @@ describe('readStoredZip', () => {
   });
 
   it('reads ZIP64 end records (saturated EOCD fields)', () => {
-    const entries = readStoredZip(buildZip(files, { zip64: true }), 'z64.zip');
+    const entries = readStoredZip(withZip64End(writeZip(files)), 'z64.zip');
     expect([...entries.keys()]).toEqual(['a/one', 'a/two', 'a/three']);
-    const pth = buildPth(new PickleWriter().proto(2).none().stop().finish(), {}, { zip64: true });
+    const pth = withZip64End(buildPth(new PickleWriter().proto(2).none().stop().bytes(), {}));
     expect(parsePth(pth).root).toBeNull();
   });
 
@@ -62,7 +63,7 @@ describe('readStoredZip', () => {
   });
 
   it('finds the end record behind a comment, searching only the last 65557 bytes', () => {
-    const zip = buildZip(files);
+    const zip = writeZip(files);
     const withComment = new Uint8Array(zip.length + 65535);
     withComment.set(zip);
     new DataView(withComment.buffer).setUint16(zip.length - 2, 65535, true);
@@ -73,14 +74,14 @@ describe('readStoredZip', () => {
   });
 
   it('refuses compressed entries, naming the entry and method', () => {
-    const deflated = buildZip([{ name: 'archive/data.pkl', data: text('x'), method: 8 }]);
+    const deflated = writeEditedZip([{ name: 'archive/data.pkl', data: text('x'), method: 8 }]);
     expectFormatError(() => readStoredZip(deflated, 'deflate.pth'), /^deflate\.pth: zip entry 'archive\/data\.pkl' uses compression method 8 \(deflate\); only STORED \(0\) entries are supported/);
     expectFormatError(() => parsePth(deflated, 'deflate.pth'), /uses compression method 8 \(deflate\)/);
-    expectFormatError(() => readStoredZip(buildZip([{ name: 'x', data: text('x'), method: 77 }])), /compression method 77 \(unknown\)/);
+    expectFormatError(() => readStoredZip(writeEditedZip([{ name: 'x', data: text('x'), method: 77 }])), /compression method 77 \(unknown\)/);
   });
 
   it('refuses a corrupted end of central directory', () => {
-    const zip = buildZip(files);
+    const zip = writeZip(files);
     const eocd = eocdOf(zip);
     expectFormatError(() => readStoredZip(edited(zip, (v) => v.setUint32(eocd, 0x06054b51, true)), 'e.zip'), /^e\.zip: no zip end-of-central-directory record/);
     expectFormatError(() => readStoredZip(edited(zip, (v) => v.setUint32(eocd + 16, 0x7fffffff, true))), /zip central directory \(offset 2147483647, \d+ bytes\) runs past the end records/);
@@ -95,7 +96,7 @@ describe('readStoredZip', () => {
   });
 
   it('refuses a corrupted ZIP64 locator or record', () => {
-    const zip = buildZip(files, { zip64: true });
+    const zip = withZip64End(writeZip(files));
     const locator = zip.length - 22 - 20;
     expectFormatError(() => readStoredZip(edited(zip, (v) => v.setUint32(locator + 8, 3, true))), /ZIP64 locator points to byte 3, where there is no ZIP64 end record/);
     expectFormatError(() => readStoredZip(edited(zip, (v) => v.setUint32(locator + 12, 1, true))), /ZIP64 locator points to byte 4294967\d+, where there is no ZIP64 end record/);
@@ -104,7 +105,7 @@ describe('readStoredZip', () => {
   });
 
   it('checks central records and local headers against each other and the buffer', () => {
-    const zip = buildZip(files);
+    const zip = writeZip(files);
     const central = centralOf(zip);
     expectFormatError(() => readStoredZip(edited(zip, (v) => v.setUint32(central + 42, 1, true))), /zip local header of 'a\/one' at byte 1 has a bad signature/);
     expectFormatError(() => readStoredZip(edited(zip, (v) => v.setUint32(central + 42, central - 10, true))), /zip local header of 'a\/one' needs bytes \d+\.\.\d+ but only \d+ bytes are available/);
@@ -117,11 +118,11 @@ describe('readStoredZip', () => {
     expect(readStoredZip(edited(zip, (_, b) => (b[35] ^= 1)), 'crc.zip', { verifyChecksums: false }).size).toBe(3);
     expectFormatError(() => readStoredZip(edited(zip, (v) => v.setUint16(central + 28, 4000, true))), /zip central directory record needs bytes/);
     expectFormatError(() => readStoredZip(edited(zip, (_, b) => (b[central + 46] = 0xff))), /zip entry name at byte \d+ is not valid UTF-8/);
-    expectFormatError(() => readStoredZip(buildZip([files[0], files[0]]), 'dup.zip'), /^dup\.zip: zip has two entries named 'a\/one'/);
+    expectFormatError(() => readStoredZip(writeZip([files[0], files[0]]), 'dup.zip'), /^dup\.zip: zip has two entries named 'a\/one'/);
   });
 
   it('uses ZIP64 extra fields for saturated sizes and refuses them when missing', () => {
-    const zip = buildZip(files);
+    const zip = writeZip(files);
     const central = centralOf(zip);
     expectFormatError(() => readStoredZip(edited(zip, (v) => v.setUint32(central + 42, 0xffffffff, true))), /zip entry 'a\/one' has ZIP64 markers but no complete ZIP64 extra field/);
   });

@@ -286,16 +286,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 
-/** One entry of {@link writeZip}. The optional overrides write inconsistent headers, for loader tests. */
+/** One entry of {@link writeZip}: a file name inside the archive and its bytes. */
 export interface ZipWriteEntry {
   name: string;
   data: Uint8Array;
-  /** Compression method recorded in the headers (the data is always stored as given); default 0. */
-  method?: number;
-  /** Declared uncompressed size (default: data.length). */
-  size?: number;
-  /** Use another entry's local header offset in the central directory (overlap). */
-  sameOffsetAs?: number;
 }
 
 /** Options of {@link writeZip}. */
@@ -324,10 +318,9 @@ export function writeZip(entries: readonly ZipWriteEntry[], options: ZipWriteOpt
     const v = new DataView(head.buffer);
     v.setUint32(0, LOCAL_SIGNATURE, true);
     v.setUint16(4, 20, true);
-    v.setUint16(8, e.method ?? 0, true);
     v.setUint32(14, crc32(e.data), true);
     v.setUint32(18, e.data.length, true);
-    v.setUint32(22, e.size ?? e.data.length, true);
+    v.setUint32(22, e.data.length, true);
     v.setUint16(26, name.length, true);
     v.setUint16(28, extra, true);
     head.set(name, LOCAL_SIZE);
@@ -339,7 +332,7 @@ export function writeZip(entries: readonly ZipWriteEntry[], options: ZipWriteOpt
     locals.push(head, e.data);
     offset += head.length + e.data.length;
   }
-  const central = entries.map((e, i) => centralRecordBytes(e, e.sameOffsetAs === undefined ? offsets[i] : offsets[e.sameOffsetAs], encoder));
+  const central = entries.map((e, i) => centralRecordBytes(e, offsets[i], encoder));
   const dirSize = central.reduce((n, c) => n + c.length, 0);
   if (offset + dirSize + EOCD_SIZE > U32_MAX || entries.length > U16_MAX) {
     throw new RangeError(`writeZip: ${entries.length} entries, ${offset + dirSize + EOCD_SIZE} bytes: expected at most ${U16_MAX} entries and ${U32_MAX} bytes (ZIP64 is not written)`);
@@ -361,10 +354,9 @@ function centralRecordBytes(e: ZipWriteEntry, localOffset: number, encoder: Text
   v.setUint32(0, CENTRAL_SIGNATURE, true);
   v.setUint16(4, 20, true);
   v.setUint16(6, 20, true);
-  v.setUint16(10, e.method ?? 0, true);
   v.setUint32(16, crc32(e.data), true);
   v.setUint32(20, e.data.length, true);
-  v.setUint32(24, e.size ?? e.data.length, true);
+  v.setUint32(24, e.data.length, true);
   v.setUint16(28, name.length, true);
   v.setUint32(42, localOffset, true);
   rec.set(name, CENTRAL_SIZE);

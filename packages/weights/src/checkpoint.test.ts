@@ -10,7 +10,7 @@ import { analyzeCheckpoint, CheckpointError, exportSafetensors, exportTfjsArtifa
 import { hfToOfficial, officialToHf } from './hf-vitmae.js';
 import { parseNpy, parseSafetensors, type TensorRecord, WeightsFormatError } from '@maejs/formats';
 import { readGolden, tinyGray } from '../../../testing/golden.js';
-import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from '../../formats/src/test-utils/pickle-writer.js';
+import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from '../../formats/src/test-utils/pth-builder.js';
 import { parseTfjsModel, tfjsFilesFromArtifacts } from './tfjs-format.js';
 
 const heads = { numHeads: 4, decoderNumHeads: 4 };

@@ -18,7 +18,7 @@ import { importPretrained, loadPretrained, type NodePretrainedOptions } from './
 import { importPretrained as importInBrowser, loadPretrained as loadInBrowser } from './index.js';
 import { parseNpy, WeightsFormatError, type TensorRecord } from '@maejs/formats';
 import { readGolden, tinyGray } from '../../../testing/golden.js';
-import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from '../../formats/src/test-utils/pickle-writer.js';
+import { buildPth, float32Bytes, type TensorSpec, writeStateDictPickle } from '../../formats/src/test-utils/pth-builder.js';
 import { HubError } from '@maejs/hub';
 
 const caseJson = tinyGray.caseJson();
