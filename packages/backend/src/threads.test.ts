@@ -27,7 +27,8 @@ describe('data-parallel threads per backend', () => {
   });
 
   it('refuses counts that are not positive integers', () => {
-    expect(() => resolveThreads('wasm', 0, 2, 'DataParallel: threads')).toThrow("DataParallel: threads is 0: expected 'auto' or a positive integer (threads that compute, this one included)");
-    expect(() => resolveThreads('cpu', 1.5, 2)).toThrow(/threads is 1.5: expected 'auto' or a positive integer/);
+    expect(() => resolveThreads('wasm', 0, 2, 'DataParallel: threads')).toThrow('DataParallel: threads is 0: expected "auto" or an integer >= 1 (threads that compute, this one included)');
+    expect(() => resolveThreads('cpu', 1.5, 2)).toThrow(/threads is 1.5: expected "auto" or an integer >= 1/);
+    expect(() => resolveThreads('cpu', 'all' as unknown as number, 2)).toThrow('threads is "all": expected "auto" or an integer >= 1');
   });
 });

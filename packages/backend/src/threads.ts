@@ -8,6 +8,7 @@
  * already runs its native kernels on every core), WebGL context (`webgl`) or GPU device
  * (`webgpu`), competing for the same GPU and its memory. There one thread is the rule.
  */
+import { failArgument } from './validate.js';
 
 /** Backends that run on a GPU (or a native runtime of their own): one thread, no worker replicas. */
 export const GPU_BACKENDS = ['tensorflow', 'webgl', 'webgpu'] as const;
@@ -36,7 +37,7 @@ export function supportsDataParallel(backend: string): boolean {
  */
 export function resolveThreads(backend: string, requested: number | 'auto', cores: number, what = 'threads'): number {
   if (requested === 'auto') return supportsDataParallel(backend) ? Math.max(1, Math.floor(cores)) : 1;
-  if (!Number.isInteger(requested) || requested < 1) throw new Error(`${what} is ${requested}: expected 'auto' or a positive integer (threads that compute, this one included)`);
+  if (!Number.isInteger(requested) || requested < 1) failArgument(what, requested, '"auto" or an integer >= 1 (threads that compute, this one included)');
   if (requested > 1 && isGpuBackend(backend)) {
     const runtime = PER_THREAD_RUNTIME[backend as (typeof GPU_BACKENDS)[number]];
     throw new Error(

@@ -168,8 +168,8 @@ describeEachBackend('AdamW', () => {
         "  unknown parameter 'decoder.weight'\n" +
         "  missing parameter 'cls_token'",
     );
-    expect(() => opt.setState({ ...good, betas: [0.9, 1] })).toThrow('AdamW.setState: betas[1] must be in [0, 1), got 1');
-    expect(() => opt.setState({ ...good, step: -1 })).toThrow('AdamW.setState: step must be an integer >= 0, got -1');
+    expect(() => opt.setState({ ...good, betas: [0.9, 1] })).toThrow('AdamW.setState: betas[1] is 1: expected a number in [0, 1)');
+    expect(() => opt.setState({ ...good, step: -1 })).toThrow('AdamW.setState: step is -1: expected an integer >= 0');
     expect(() => opt.setState({ ...good, params: [{ ...good.params[0], group: 'no_decay' }, good.params[1], good.params[2]] })).toThrow(
       "'fc.weight' is in group 'no_decay' in the snapshot but 'decay' in this optimizer",
     );
@@ -181,12 +181,12 @@ describeEachBackend('AdamW', () => {
 
   it('rejects bad hyperparameters and gradients with messages naming the value', () => {
     const vars = smallVars();
-    expect(() => new AdamW(vars, { lr: -1 })).toThrow('AdamW lr must be a finite number >= 0, got -1');
-    expect(() => new AdamW(vars, { lr: NaN })).toThrow('AdamW lr must be a finite number >= 0, got NaN');
-    expect(() => new AdamW(vars, { lr: 1e-3, betas: [1, 0.95] })).toThrow('AdamW betas[0] must be in [0, 1), got 1');
-    expect(() => new AdamW(vars, { lr: 1e-3, betas: [0.9, -0.1] })).toThrow('AdamW betas[1] must be in [0, 1), got -0.1');
-    expect(() => new AdamW(vars, { lr: 1e-3, eps: -1e-8 })).toThrow('AdamW eps must be a finite number >= 0, got -1e-8');
-    expect(() => new AdamW(vars, { lr: 1e-3, weightDecay: -0.05 })).toThrow('AdamW weightDecay must be a finite number >= 0, got -0.05');
+    expect(() => new AdamW(vars, { lr: -1 })).toThrow('AdamW: lr is -1: expected a finite number >= 0');
+    expect(() => new AdamW(vars, { lr: NaN })).toThrow('AdamW: lr is NaN: expected a finite number >= 0');
+    expect(() => new AdamW(vars, { lr: 1e-3, betas: [1, 0.95] })).toThrow('AdamW: betas[0] is 1: expected a number in [0, 1)');
+    expect(() => new AdamW(vars, { lr: 1e-3, betas: [0.9, -0.1] })).toThrow('AdamW: betas[1] is -0.1: expected a number in [0, 1)');
+    expect(() => new AdamW(vars, { lr: 1e-3, eps: -1e-8 })).toThrow('AdamW: eps is -1e-8: expected a finite number >= 0');
+    expect(() => new AdamW(vars, { lr: 1e-3, weightDecay: -0.05 })).toThrow('AdamW: weightDecay is -0.05: expected a finite number >= 0');
     const n0 = tf.memory().numTensors;
     const badSecond = (name: string) => (name === 'fc.bias' ? ('decoy' as 'decay') : 'decay');
     expect(() => new AdamW(vars, { lr: 1e-3, groups: badSecond })).toThrow(`AdamW: groups('fc.bias') returned "decoy", expected 'decay' or 'no_decay'`);
@@ -196,7 +196,7 @@ describeEachBackend('AdamW', () => {
     const opt = new AdamW(vars, { lr: 1e-3 });
     expect(() => {
       opt.lr = -0.5;
-    }).toThrow('AdamW lr must be a finite number >= 0, got -0.5');
+    }).toThrow('AdamW: lr is -0.5: expected a finite number >= 0');
     expect(opt.lr).toBe(1e-3);
     const unknown = new Map([['decoder_pred.weight', tf.zeros([3, 4])]]);
     expect(() => opt.applyGradients(unknown)).toThrow(

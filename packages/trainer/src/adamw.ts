@@ -3,9 +3,8 @@
  * amsgrad off), over named parameters split into a 'decay' and a 'no_decay' group.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwUpdate, type AdamWScalars } from '@maejs/backend';
+import { adamwUpdate, checkBetas, checkInteger, checkNonNegative, sameShape, showShape, type AdamWScalars } from '@maejs/backend';
 import { checkGradients, resolveVariables, type VariableSource } from './variables.js';
-import { checkBetas, checkInteger, checkNonNegative, sameShape, showShape } from './validate.js';
 
 /** Weight-decay group of one parameter: 'no_decay' parameters get weight decay 0. */
 export type ParamGroup = 'decay' | 'no_decay';
@@ -85,8 +84,8 @@ export class AdamW {
     if (!options || typeof options !== 'object') throw new TypeError('AdamW: options { lr, betas?, eps?, weightDecay?, groups? } are required');
     this.lr = options.lr;
     this.betaPair = checkedBetas(options.betas ?? [0.9, 0.95]);
-    this.epsilon = checkedNonNegative('AdamW eps', options.eps ?? 1e-8);
-    this.decay = checkedNonNegative('AdamW weightDecay', options.weightDecay ?? 0.05);
+    this.epsilon = checkedNonNegative('AdamW: eps', options.eps ?? 1e-8);
+    this.decay = checkedNonNegative('AdamW: weightDecay', options.weightDecay ?? 0.05);
     const assign = options.groups ?? (() => 'decay');
     const variables = resolveVariables(source);
     if (variables.size === 0) throw new Error('AdamW: no parameters to optimize (the variable map is empty)');
@@ -105,7 +104,7 @@ export class AdamW {
 
   /** Sets the learning rate of the next applyGradients calls (>= 0). */
   set lr(value: number) {
-    checkNonNegative('AdamW lr', value);
+    checkNonNegative('AdamW: lr', value);
     this.currentLr = value;
   }
 
@@ -242,7 +241,7 @@ function updateSlot(slot: Slot, g: tf.Tensor, s: AdamWScalars): void {
 }
 
 function checkedBetas(betas: [number, number]): [number, number] {
-  checkBetas('AdamW betas', betas);
+  checkBetas('AdamW: betas', betas);
   return [betas[0], betas[1]];
 }
 

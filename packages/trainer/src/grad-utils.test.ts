@@ -53,9 +53,9 @@ describeEachBackend('clipGradNorm', () => {
 
   it('rejects bad arguments', () => {
     const grads = handGrads();
-    expect(() => clipGradNorm(grads, 0)).toThrow('clipGradNorm: maxNorm must be a number > 0 (Infinity: only measure), got 0');
-    expect(() => clipGradNorm(grads, NaN)).toThrow('clipGradNorm: maxNorm must be a number > 0 (Infinity: only measure), got NaN');
-    expect(() => clipGradNorm(grads, 1, 1)).toThrow('clipGradNorm: normType must be 2 or Infinity, got 1');
+    expect(() => clipGradNorm(grads, 0)).toThrow('clipGradNorm: maxNorm is 0: expected a number in (0, Infinity]');
+    expect(() => clipGradNorm(grads, NaN)).toThrow('clipGradNorm: maxNorm is NaN: expected a number in (0, Infinity]');
+    expect(() => clipGradNorm(grads, 1, 1)).toThrow('clipGradNorm: normType is 1: expected 2 or Infinity');
     tf.dispose([...grads.values()]);
   });
 });
@@ -123,7 +123,7 @@ describeEachBackend('GradientAccumulator', () => {
   });
 
   it('rejects bad use with messages', () => {
-    expect(() => new GradientAccumulator(model, 0)).toThrow('GradientAccumulator: steps must be an integer >= 1, got 0');
+    expect(() => new GradientAccumulator(model, 0)).toThrow('GradientAccumulator: steps is 0: expected an integer >= 1');
     const acc = new GradientAccumulator(model, 1);
     expect(() => acc.mean()).toThrow('GradientAccumulator.mean: holds 0 of 1 micro-batches; add 1 more first');
     const unknown = new Map([['head.weight', tf.zeros([2, 2])]]);

@@ -1,7 +1,7 @@
 /** Gradient clipping and accumulation over micro-batches. */
 import * as tf from '@tensorflow/tfjs-core';
+import { checkInRange, checkInteger, checkOneOf } from '@maejs/backend';
 import type { AdamW } from './adamw.js';
-import { checkInteger, checkPositive } from './validate.js';
 import { checkGradients, resolveVariables, type VariableSource } from './variables.js';
 
 /**
@@ -17,8 +17,8 @@ import { checkGradients, resolveVariables, type VariableSource } from './variabl
  */
 export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number, normType = 2): tf.Scalar {
   if (!(grads instanceof Map)) throw new TypeError(`clipGradNorm: grads must be a Map<string, tf.Tensor>, got ${typeof grads}`);
-  if (typeof maxNorm !== 'number' || !(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be a number > 0 (Infinity: only measure), got ${String(maxNorm)}`);
-  if (normType !== 2 && normType !== Infinity) throw new RangeError(`clipGradNorm: normType must be 2 or Infinity, got ${String(normType)}`);
+  checkInRange('clipGradNorm: maxNorm', maxNorm, 0, Infinity, '(]');
+  checkOneOf('clipGradNorm: normType', normType, [2, Infinity]);
   if (grads.size === 0) return tf.scalar(0);
   const total = totalNorm([...grads.values()], normType);
   if (maxNorm === Infinity) return total; // coefficient is 1: nothing to scale

@@ -30,16 +30,16 @@ describe('learning-rate rules (main_pretrain, util/lr_sched)', () => {
   });
 
   it('rejects bad arguments with messages naming the value and the range', () => {
-    expect(() => absoluteLr(-1e-4, 256)).toThrow('absoluteLr: blr must be a finite number > 0, got -0.0001');
-    expect(() => absoluteLr(1e-4, 0)).toThrow('absoluteLr: effectiveBatch must be an integer >= 1, got 0');
-    expect(() => absoluteLr(1e-4, 2.5)).toThrow('absoluteLr: effectiveBatch must be an integer >= 1, got 2.5');
-    expect(() => lrAt(-0.1, base)).toThrow('lrAt: epoch must be a number in [0, 400] (the schedule\'s epochs), got -0.1');
-    expect(() => lrAt(400.5, base)).toThrow('lrAt: epoch must be a number in [0, 400] (the schedule\'s epochs), got 400.5');
-    expect(() => lrAt(1, { ...base, lr: -1 })).toThrow('lr schedule: lr must be a finite number >= 0, got -1');
-    expect(() => lrAt(1, { ...base, minLr: 1 })).toThrow('lr schedule: minLr must be <= lr (0.0024), got 1');
-    expect(() => lrAt(1, { ...base, warmupEpochs: 400 })).toThrow('lr schedule: warmupEpochs must be < epochs (400), got 400');
-    expect(() => lrAt(1, { ...base, epochs: 0 })).toThrow('lr schedule: epochs must be a finite number > 0, got 0');
-    expect(() => epochFraction(0, 100, 100)).toThrow('epochFraction: iter must be < itersPerEpoch (100), got 100');
-    expect(() => epochFraction(0, 0, 0)).toThrow('epochFraction: itersPerEpoch must be an integer >= 1, got 0');
+    expect(() => absoluteLr(-1e-4, 256)).toThrow('absoluteLr: blr is -0.0001: expected a finite number > 0');
+    expect(() => absoluteLr(1e-4, 0)).toThrow('absoluteLr: effectiveBatch is 0: expected an integer >= 1');
+    expect(() => absoluteLr(1e-4, 2.5)).toThrow('absoluteLr: effectiveBatch is 2.5: expected an integer >= 1');
+    expect(() => lrAt(-0.1, base)).toThrow('lrAt: epoch is -0.1: expected a number in [0, 400]');
+    expect(() => lrAt(400.5, base)).toThrow('lrAt: epoch is 400.5: expected a number in [0, 400]');
+    expect(() => lrAt(1, { ...base, lr: -1 })).toThrow('lr schedule: lr is -1: expected a finite number >= 0');
+    expect(() => lrAt(1, { ...base, minLr: 1 })).toThrow('lr schedule: minLr is 1: expected at most lr (0.0024)');
+    expect(() => lrAt(1, { ...base, warmupEpochs: 400 })).toThrow('lr schedule: warmupEpochs is 400: expected less than epochs (400)');
+    expect(() => lrAt(1, { ...base, epochs: 0 })).toThrow('lr schedule: epochs is 0: expected a finite number > 0');
+    expect(() => epochFraction(0, 100, 100)).toThrow('epochFraction: iter is 100: expected less than itersPerEpoch (100)');
+    expect(() => epochFraction(0, 0, 0)).toThrow('epochFraction: itersPerEpoch is 0: expected an integer >= 1');
   });
 });

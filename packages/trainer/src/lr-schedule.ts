@@ -1,5 +1,5 @@
 /** Learning-rate rules of the official MAE pre-training (main_pretrain.py, util/lr_sched.py). */
-import { checkInteger, checkNonNegative, checkPositive } from './validate.js';
+import { checkInRange, checkInteger, checkNonNegative, checkPositive, failArgument } from '@maejs/backend';
 
 /** The schedule of `adjust_learning_rate`: linear warmup, then half-cosine decay to `minLr`. */
 export interface LrSchedule {
@@ -30,10 +30,10 @@ export function checkLrSchedule(schedule: LrSchedule): void {
   const { lr, minLr, warmupEpochs, epochs } = schedule;
   checkNonNegative('lr schedule: lr', lr);
   checkNonNegative('lr schedule: minLr', minLr);
-  if (minLr > lr) throw new RangeError(`lr schedule: minLr must be <= lr (${lr}), got ${minLr}`);
+  if (minLr > lr) failArgument('lr schedule: minLr', minLr, `at most lr (${lr})`);
   checkNonNegative('lr schedule: warmupEpochs', warmupEpochs);
   checkPositive('lr schedule: epochs', epochs);
-  if (warmupEpochs >= epochs) throw new RangeError(`lr schedule: warmupEpochs must be < epochs (${epochs}), got ${warmupEpochs}`);
+  if (warmupEpochs >= epochs) failArgument('lr schedule: warmupEpochs', warmupEpochs, `less than epochs (${epochs})`);
 }
 
 /**
@@ -47,7 +47,7 @@ export function checkLrSchedule(schedule: LrSchedule): void {
 export function lrAt(epoch: number, schedule: LrSchedule): number {
   checkLrSchedule(schedule);
   const { lr, minLr, warmupEpochs, epochs } = schedule;
-  if (typeof epoch !== 'number' || !(epoch >= 0 && epoch <= epochs)) throw new RangeError(`lrAt: epoch must be a number in [0, ${epochs}] (the schedule's epochs), got ${String(epoch)}`);
+  checkInRange('lrAt: epoch', epoch, 0, epochs);
   if (epoch < warmupEpochs) return (lr * epoch) / warmupEpochs;
   const progress = (epoch - warmupEpochs) / (epochs - warmupEpochs);
   return minLr + (lr - minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
@@ -61,6 +61,6 @@ export function epochFraction(epochIndex: number, iter: number, itersPerEpoch: n
   checkInteger('epochFraction: epochIndex', epochIndex, 0);
   checkInteger('epochFraction: itersPerEpoch', itersPerEpoch, 1);
   checkInteger('epochFraction: iter', iter, 0);
-  if (iter >= itersPerEpoch) throw new RangeError(`epochFraction: iter must be < itersPerEpoch (${itersPerEpoch}), got ${iter}`);
+  if (iter >= itersPerEpoch) failArgument('epochFraction: iter', iter, `less than itersPerEpoch (${itersPerEpoch})`);
   return epochIndex + iter / itersPerEpoch;
 }

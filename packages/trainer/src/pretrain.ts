@@ -10,7 +10,9 @@
  * and checked for NaN/Infinity when read.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchIterator, deriveSeed, type Augmentation, type BatchPosition, type Dataset } from '@maejs/data';
+import { checkInRange, checkInteger, checkNonNegative, checkPositive, failArgument, rangeError, type ArgumentErrorMaker } from '@maejs/backend';
+import { batchIterator, type Augmentation, type BatchPosition, type Dataset } from '@maejs/data';
+import { deriveSeed, seedFor } from '@maejs/random';
 import type { MaskedAutoencoder } from '@maejs/mae';
 import { AdamW } from './adamw.js';
 import { CheckpointError, checkpointName, encodeCheckpoint, newestFirst, optimizerMeta, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointStore } from './checkpoint.js';
@@ -147,31 +149,24 @@ export interface PretrainOptions {
   engine?: GradientEngine;
 }
 
+/** The error of a setting that may also be null (not set): its expectation says so. */
+const orNull: ArgumentErrorMaker = (what, value, expected) => rangeError(what, value, `${expected} or null`);
+
 /** Validates and fills a training config; errors name the field, value and what is allowed. */
 export function resolvePretrainConfig(partial: Partial<PretrainConfig> = {}): PretrainConfig {
   for (const key of Object.keys(partial)) {
     if (!(key in PRETRAIN_DEFAULTS)) throw new Error(`PretrainConfig.${key} is not a training setting: expected one of ${Object.keys(PRETRAIN_DEFAULTS).join(', ')}`);
   }
   const c = { ...PRETRAIN_DEFAULTS, ...partial };
-  const fail = (field: string, expected: string): never => {
-    throw new Error(`PretrainConfig.${field} is ${JSON.stringify((c as Record<string, unknown>)[field])}: expected ${expected}`);
-  };
-  const positiveInt = (field: keyof PretrainConfig) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(field, 'a positive integer');
-  };
-  const nonNegative = (field: keyof PretrainConfig) => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(field, 'a finite number >= 0');
-  };
-  (['epochs', 'batchSize', 'accumIter', 'keepCheckpoints', 'logEvery'] as const).forEach(positiveInt);
-  (['blr', 'minLr', 'warmupEpochs', 'weightDecay', 'checkpointEvery'] as const).forEach(nonNegative);
-  if (!Number.isInteger(c.checkpointEvery)) fail('checkpointEvery', 'an integer >= 0');
-  if (!Number.isInteger(c.seed)) fail('seed', 'an integer');
-  if (c.lr !== null && !(typeof c.lr === 'number' && c.lr > 0 && Number.isFinite(c.lr))) fail('lr', 'a number > 0 or null');
-  if (c.clipGrad !== null && !(typeof c.clipGrad === 'number' && c.clipGrad > 0)) fail('clipGrad', 'a number > 0 or null');
-  if (c.maxSteps !== null && !(Number.isInteger(c.maxSteps) && c.maxSteps >= 1)) fail('maxSteps', 'a positive integer or null');
-  if (c.warmupEpochs >= c.epochs) fail('warmupEpochs', `less than epochs (${c.epochs})`);
+  const what = (field: keyof PretrainConfig) => `PretrainConfig.${field}`;
+  (['epochs', 'batchSize', 'accumIter', 'keepCheckpoints', 'logEvery'] as const).forEach((field) => checkInteger(what(field), c[field], 1));
+  (['blr', 'minLr', 'warmupEpochs', 'weightDecay'] as const).forEach((field) => checkNonNegative(what(field), c[field]));
+  checkInteger(what('checkpointEvery'), c.checkpointEvery, 0);
+  checkInteger(what('seed'), c.seed);
+  if (c.lr !== null) checkPositive(what('lr'), c.lr, orNull);
+  if (c.clipGrad !== null) checkInRange(what('clipGrad'), c.clipGrad, 0, Infinity, '(]', orNull);
+  if (c.maxSteps !== null) checkInteger(what('maxSteps'), c.maxSteps, 1, Infinity, orNull);
+  if (c.warmupEpochs >= c.epochs) failArgument(what('warmupEpochs'), c.warmupEpochs, `less than epochs (${c.epochs})`);
   return c;
 }
 
@@ -261,6 +256,7 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
   const started = Date.now();
   const startStep = step;
   const usedPerEpoch = stepsPerEpoch * config.accumIter; // batches of an epoch that feed updates
+  const maskingSeed = seedFor(config.seed, 'masking'); // micro-batch k is masked with the noise of deriveSeed(maskingSeed, k)
   const held: { grads: Map<string, tf.Tensor> | null } = { grads: null }; // gradients of the current update (accumIter 1)
   const microLosses: tf.Scalar[] = []; // losses of the current update's micro-batches, on the device
   const pending: PendingStep[] = []; // applied updates whose loss is not read yet
@@ -270,7 +266,7 @@ export async function pretrain(options: PretrainOptions): Promise<{ steps: numbe
       // gradients at each epoch start).
       if (batch.index >= usedPerEpoch) continue;
       if (microLosses.length === 0) optimizer.lr = lrAt(batch.epoch + batch.index / batchesPerEpoch, schedule);
-      await microStep(batch.images, batch.shape, deriveSeed(config.seed, step * config.accumIter + microLosses.length));
+      await microStep(batch.images, batch.shape, deriveSeed(maskingSeed, step * config.accumIter + microLosses.length));
       if (microLosses.length < config.accumIter) continue;
       applyUpdate();
       step++;

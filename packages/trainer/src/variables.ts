@@ -1,6 +1,6 @@
 /** Named trainable variables and gradient maps keyed by the same (official) names. */
 import * as tf from '@tensorflow/tfjs-core';
-import { sameShape, showShape } from './validate.js';
+import { sameShape, showShape } from '@maejs/backend';
 
 /** Something that has named trainable variables: a `Map` or a model (e.g. `MaskedAutoencoder`). */
 export type VariableSource =
