@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwUpdate, initBackend, prng } from '@maejs/backend';
+import { adamwUpdate, initBackend } from '@maejs/backend';
+import { Rng } from '@maejs/random';
 import { registerAdamWKernel } from './adamw-update.js';
 
 const random = (n: number, seed: number, scale = 1) => {
-  const next = prng(seed);
-  return tf.tensor(Float32Array.from({ length: n }, () => (next() * 2 - 1) * scale), [n / 4, 4]);
+  return tf.tensor(new Rng(seed).fillUniform(new Float32Array(n), -scale, scale), [n / 4, 4]);
 };
 
 describe.each(['cpu', 'wasm'])('adamwUpdate on %s', (backend) => {

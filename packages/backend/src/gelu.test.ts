@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GELU_KERNELS, geluBackward, geluForward, initBackend, prng } from '@maejs/backend';
+import { GELU_KERNELS, geluBackward, geluForward, initBackend } from '@maejs/backend';
+import { Rng } from '@maejs/random';
 
 const values = (n: number, seed: number, scale: number) => {
-  const next = prng(seed);
-  return Float32Array.from({ length: n }, () => (next() * 2 - 1) * scale);
+  return new Rng(seed).fillUniform(new Float32Array(n), -scale, scale);
 };
 
 /** GELU by tfjs ops (the path of backends without the kernels), on the cpu backend. */

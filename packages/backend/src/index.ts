@@ -22,7 +22,6 @@ export { GPU_BACKENDS, isGpuBackend, resolveThreads, supportsDataParallel } from
 export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
 export { argsort, expandTo, inversePermutation, linear, permuteTokens, stableRanks, sumRows, tfSeed } from './ops.js';
-export { prng } from './prng.js';
 export { adamwUpdate } from './adamw-update.js';
 export { GELU_KERNELS, geluBackward, geluForward } from './gelu.js';
 export type { AdamWScalars } from './adamw-update.js';
@@ -30,21 +29,3 @@ export { installWasmKernels } from './wasm-kernels.js';
 export { countDeviceWork } from './device-counters.js';
 export type { DeviceCounts } from './device-counters.js';
 export { maejsKernelsEnabled, registeredMaejsKernels, useMaejsKernels } from './kernels.js';
-export {
-  argumentMessage,
-  checkBetas,
-  checkFinite,
-  checkInRange,
-  checkInteger,
-  checkNonNegative,
-  checkOneOf,
-  checkPositive,
-  choicesExpectation,
-  describeMismatch,
-  failArgument,
-  rangeError,
-  sameShape,
-  showShape,
-  showValue,
-} from './validate.js';
-export type { ArgumentErrorMaker, IntervalBounds } from './validate.js';

@@ -3,13 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend, installWasmKernels, prng } from '@maejs/backend';
+import { initBackend, installWasmKernels } from '@maejs/backend';
+import { Rng } from '@maejs/random';
 
 const packageDir = join(__dirname, '..');
 
 const random = (shape: number[], seed: number) => {
-  const next = prng(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => next() * 2 - 1), shape);
+  return tf.tensor(new Rng(seed).fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), -1, 1), shape);
 };
 
 /** The product on the cpu backend (tfjs's reference kernels), as a plain array. */
@@ -74,8 +74,8 @@ describe('maejs wasm BatchMatMul kernel', () => {
     [[3, 6], [4], 1],
   ])('GatherV2 matches the cpu backend: x [%j], indices [%j], axis %i', async (xShape, idShape, axis) => {
     const x = random(xShape, 5);
-    const next = prng(6);
-    const ids = Int32Array.from({ length: idShape.reduce((a, b) => a * b, 1) }, () => Math.floor(next() * xShape[axis]));
+    const rng = new Rng(6);
+    const ids = Int32Array.from({ length: idShape.reduce((a, b) => a * b, 1) }, () => rng.int(0, xShape[axis]));
     const y = tf.gather(x, tf.tensor(ids, idShape, 'int32'), axis);
     const expected = await onCpu(() => tf.gather(tf.tensor(x.dataSync(), x.shape), tf.tensor(ids, idShape, 'int32'), axis));
     expect(y.shape).toEqual([...xShape.slice(0, axis), ...idShape, ...xShape.slice(axis + 1)]);

@@ -4,13 +4,12 @@ import { MaskedAutoencoder } from '@maejs/mae';
 import { initBackend } from '@maejs/backend';
 import { DataParallel, localGradients, pretrain, shardSizes } from '@maejs/trainer/node';
 import { uint8ImageDataset, type Dataset } from '@maejs/data';
-import { prng } from '@maejs/backend';
+import { Rng } from '@maejs/random';
 
 const CONFIG = { imgSize: 8, patchSize: 2, inChans: 1, embedDim: 16, depth: 1, numHeads: 2, decoderEmbedDim: 8, decoderDepth: 1, decoderNumHeads: 2, mlpRatio: 2, normPixLoss: true };
 
 function randomImages(n: number, seed: number): Float32Array {
-  const next = prng(seed);
-  return Float32Array.from({ length: n * 8 * 8 }, () => next() * 2 - 1);
+  return new Rng(seed).fillUniform(new Float32Array(n * 8 * 8), -1, 1);
 }
 
 async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
@@ -82,8 +81,8 @@ describe.each(['wasm', 'cpu'])('DataParallel on %s', (backend) => {
 describe('DataParallel in pretrain', () => {
   it('trains with the same losses as a single thread, step by step', async () => {
     await initBackend('wasm');
-    const next = prng(21);
-    const pixels = Uint8Array.from({ length: 32 * 8 * 8 }, () => Math.floor(next() * 256));
+    const rng = new Rng(21);
+    const pixels = Uint8Array.from({ length: 32 * 8 * 8 }, () => rng.int(0, 256));
     const dataset: Dataset = uint8ImageDataset(pixels, undefined, [32, 8, 8, 1]);
     const run = async (threads: number) => {
       const model = new MaskedAutoencoder(CONFIG, { seed: 4 });
@@ -108,7 +107,7 @@ describe('DataParallel errors', () => {
 
   it('refuses a thread count that is not a positive integer', async () => {
     const model = new MaskedAutoencoder(CONFIG);
-    await expect(DataParallel.start(model, { threads: 0 })).rejects.toThrow('DataParallel: threads is 0: expected "auto" or an integer >= 1');
+    await expect(DataParallel.start(model, { threads: 0 })).rejects.toThrow("DataParallel: threads is 0: expected 'auto' or a positive integer");
     await expect(DataParallel.start(model, { threads: 1.5 })).rejects.toThrow('threads is 1.5');
     model.dispose();
   });

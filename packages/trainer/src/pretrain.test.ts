@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { countDeviceWork, initBackend, prng } from '@maejs/backend';
+import { countDeviceWork, initBackend } from '@maejs/backend';
+import { Rng } from '@maejs/random';
 import { createAugmentation, float32ImageDataset, type Dataset } from '@maejs/data';
 import { MaskedAutoencoder } from '@maejs/mae';
 import { describeEachBackend } from '../../../testing/backends.js';
@@ -16,8 +17,7 @@ const TRAIN: Partial<PretrainConfig> = { epochs: 2, batchSize: 4, blr: 0.05, war
 
 /** [n, 8, 8, 1] values in [-1, 1), made in JS: no read from the backend (webgpu in Node has no synchronous read). */
 function images(n: number, seed: number): Float32Array {
-  const next = prng(seed);
-  return Float32Array.from({ length: n * 8 * 8 }, () => 2 * next() - 1);
+  return new Rng(seed).fillUniform(new Float32Array(n * 8 * 8), -1, 1);
 }
 const dataset = (): Dataset => float32ImageDataset(images(26, 1), undefined, [26, 8, 8, 1]); // 6 full batches of 4
 const augment = () => createAugmentation({ size: 8, mean: [0], std: [1] });
@@ -185,18 +185,13 @@ describe('checkpoint files', () => {
 
 describe('resolvePretrainConfig', () => {
   it.each([
-    [{ epochs: 0 }, /PretrainConfig\.epochs is 0: expected an integer >= 1/],
-    [{ batchSize: 2.5 }, /PretrainConfig\.batchSize is 2\.5: expected an integer >= 1/],
-    [{ seed: '1' }, /PretrainConfig\.seed is "1": expected an integer/],
-    [{ checkpointEvery: -1 }, /PretrainConfig\.checkpointEvery is -1: expected an integer >= 0/],
-    [{ maxSteps: 0 }, /PretrainConfig\.maxSteps is 0: expected an integer >= 1 or null/],
-    [{ weightDecay: NaN }, /PretrainConfig\.weightDecay is NaN: expected a finite number >= 0/],
+    [{ epochs: 0 }, /PretrainConfig\.epochs is 0: expected a positive integer/],
     [{ blr: -1 }, /PretrainConfig\.blr is -1: expected a finite number >= 0/],
-    [{ lr: 0 }, /PretrainConfig\.lr is 0: expected a finite number > 0 or null/],
+    [{ lr: 0 }, /PretrainConfig\.lr is 0: expected a number > 0 or null/],
     [{ warmupEpochs: 10, epochs: 10 }, /PretrainConfig\.warmupEpochs is 10: expected less than epochs \(10\)/],
-    [{ clipGrad: -2 }, /PretrainConfig\.clipGrad is -2: expected a number in \(0, Infinity\] or null/],
+    [{ clipGrad: -2 }, /PretrainConfig\.clipGrad is -2: expected a number > 0 or null/],
     [{ bathSize: 4 }, /PretrainConfig\.bathSize is not a training setting/],
-    [{ logEvery: 0 }, /PretrainConfig\.logEvery is 0: expected an integer >= 1/],
+    [{ logEvery: 0 }, /PretrainConfig\.logEvery is 0: expected a positive integer/],
   ])('rejects %j', (partial, message) => {
     expect(() => resolvePretrainConfig(partial as Partial<PretrainConfig>)).toThrow(message);
   });

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { argsort, expandTo, inversePermutation, linear, permuteTokens, stableRanks, tfSeed } from '../ops.js';
-import { prng } from '../prng.js';
+import { Rng } from '@maejs/random';
 import type { Pair } from './compare.js';
 import { gelu64, geluGrad64, permutations, permute0213, randn, refMatMul, stableOrder } from './reference.js';
 import type { CheckGroup, Tolerance } from './types.js';
@@ -343,8 +343,8 @@ function transposeCheck(): CheckDef {
  */
 function int32Check(): CheckDef {
   const [n, l, d, keep] = [32, 49, 32, 12]; // [N, L] and [L, D] inputs of more than 1000 elements
-  const r = prng(141);
-  const values = Float32Array.from({ length: n * l }, () => Math.floor(r() * 8) / 8); // ties on purpose
+  const rng = new Rng(141);
+  const values = Float32Array.from({ length: n * l }, () => rng.int(0, 8) / 8); // ties on purpose
   const ints = Int32Array.from({ length: n * l }, (_, i) => ((i * 7919) % 1000) - 500);
   const rows = randn(l * d, 142);
   const ids = permutations(1, l, 143);
@@ -437,8 +437,8 @@ function permuteTokensCheck(): CheckDef {
 
 function maskingIdsCheck(): CheckDef {
   const [n, l] = [32, 49]; // N * L > 1000: on the GPU in webgpu (see int32Check)
-  const r = prng(92);
-  const noise = Float32Array.from({ length: n * l }, () => Math.floor(r() * 16) / 16); // ties: index order decides
+  const rng = new Rng(92);
+  const noise = Float32Array.from({ length: n * l }, () => rng.int(0, 16) / 16); // ties: index order decides
   return {
     name: `masking ids [${n},${l}] with ties: stableRanks (ids_restore), inversePermutation, argsort (ids_shuffle)`,
     group: 'op',
@@ -462,8 +462,7 @@ function maskingIdsCheck(): CheckDef {
 
 function topkCheck(): CheckDef {
   const [n, l, k] = [32, 49, 12]; // N * L > 1000: on the GPU in webgpu (see int32Check)
-  const r = prng(91);
-  const sim = Float32Array.from({ length: n * l }, () => r());
+  const sim = new Rng(91).fillUniform(new Float32Array(n * l), 0, 1);
   return {
     name: `topk [${n},${l}] k ${k} values and indices (kNN evaluation)`,
     group: 'op',

@@ -2,31 +2,18 @@
  * Deterministic inputs and the float64 references of the conformance checks, in plain
  * JavaScript (analytic formulas, no tfjs).
  */
-import { prng } from '../prng.js';
+import { Rng } from '@maejs/random';
 
 /** Float32 values ~ N(0, std^2) (Box-Muller), rounded to float32 so the reference sees what the backend sees. */
 export function randn(size: number, seed: number, std = 1): Float32Array {
-  const r = prng(seed);
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    const u = Math.max(r(), 1e-12);
-    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-  }
-  return out;
+  return new Rng(seed).fillNormal(new Float32Array(size), 0, std);
 }
 
 /** A random permutation of 0..n-1 per row: int32 [rows * n]. */
 export function permutations(rows: number, n: number, seed: number): Int32Array {
-  const r = prng(seed);
+  const rng = new Rng(seed);
   const out = new Int32Array(rows * n);
-  for (let row = 0; row < rows; row++) {
-    const p = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(r() * (i + 1));
-      [p[i], p[j]] = [p[j], p[i]];
-    }
-    out.set(p, row * n);
-  }
+  for (let row = 0; row < rows; row++) out.set(rng.permutation(n), row * n);
   return out;
 }
 
