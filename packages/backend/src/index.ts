@@ -29,3 +29,21 @@ export { installWasmKernels } from './wasm-kernels.js';
 export { countDeviceWork } from './device-counters.js';
 export type { DeviceCounts } from './device-counters.js';
 export { maejsKernelsEnabled, registeredMaejsKernels, useMaejsKernels } from './kernels.js';
+export {
+  argumentMessage,
+  checkBetas,
+  checkFinite,
+  checkInRange,
+  checkInteger,
+  checkNonNegative,
+  checkOneOf,
+  checkPositive,
+  choicesExpectation,
+  describeMismatch,
+  failArgument,
+  rangeError,
+  sameShape,
+  showShape,
+  showValue,
+} from './validate.js';
+export type { ArgumentErrorMaker, IntervalBounds } from './validate.js';

@@ -107,7 +107,7 @@ describe('DataParallel errors', () => {
 
   it('refuses a thread count that is not a positive integer', async () => {
     const model = new MaskedAutoencoder(CONFIG);
-    await expect(DataParallel.start(model, { threads: 0 })).rejects.toThrow("DataParallel: threads is 0: expected 'auto' or a positive integer");
+    await expect(DataParallel.start(model, { threads: 0 })).rejects.toThrow('DataParallel: threads is 0: expected "auto" or an integer >= 1');
     await expect(DataParallel.start(model, { threads: 1.5 })).rejects.toThrow('threads is 1.5');
     model.dispose();
   });

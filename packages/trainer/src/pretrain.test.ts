@@ -185,13 +185,18 @@ describe('checkpoint files', () => {
 
 describe('resolvePretrainConfig', () => {
   it.each([
-    [{ epochs: 0 }, /PretrainConfig\.epochs is 0: expected a positive integer/],
+    [{ epochs: 0 }, /PretrainConfig\.epochs is 0: expected an integer >= 1/],
+    [{ batchSize: 2.5 }, /PretrainConfig\.batchSize is 2\.5: expected an integer >= 1/],
+    [{ seed: '1' }, /PretrainConfig\.seed is "1": expected an integer/],
+    [{ checkpointEvery: -1 }, /PretrainConfig\.checkpointEvery is -1: expected an integer >= 0/],
+    [{ maxSteps: 0 }, /PretrainConfig\.maxSteps is 0: expected an integer >= 1 or null/],
+    [{ weightDecay: NaN }, /PretrainConfig\.weightDecay is NaN: expected a finite number >= 0/],
     [{ blr: -1 }, /PretrainConfig\.blr is -1: expected a finite number >= 0/],
-    [{ lr: 0 }, /PretrainConfig\.lr is 0: expected a number > 0 or null/],
+    [{ lr: 0 }, /PretrainConfig\.lr is 0: expected a finite number > 0 or null/],
     [{ warmupEpochs: 10, epochs: 10 }, /PretrainConfig\.warmupEpochs is 10: expected less than epochs \(10\)/],
-    [{ clipGrad: -2 }, /PretrainConfig\.clipGrad is -2: expected a number > 0 or null/],
+    [{ clipGrad: -2 }, /PretrainConfig\.clipGrad is -2: expected a number in \(0, Infinity\] or null/],
     [{ bathSize: 4 }, /PretrainConfig\.bathSize is not a training setting/],
-    [{ logEvery: 0 }, /PretrainConfig\.logEvery is 0: expected a positive integer/],
+    [{ logEvery: 0 }, /PretrainConfig\.logEvery is 0: expected an integer >= 1/],
   ])('rejects %j', (partial, message) => {
     expect(() => resolvePretrainConfig(partial as Partial<PretrainConfig>)).toThrow(message);
   });
