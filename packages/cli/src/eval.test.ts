@@ -27,6 +27,16 @@ describe('mae features / visualize / eval', () => {
     const f = parseNpy(readFileSync(out), 'feats.npy');
     expect(f.shape).toEqual([40, 16]);
     expect(parseNpy(readFileSync(join(dir, 'feats.labels.npy')), 'labels').shape).toEqual([40]);
+    // 'mean' (official global_pool) is a LayerNorm output: every row has mean 0; 'mean-norm' averages normed tokens instead.
+    const rows = (data: ArrayLike<number>) => Array.from({ length: 40 }, (_, i) => Array.from(data).slice(i * 16, (i + 1) * 16));
+    for (const row of rows(f.data)) expect(Math.abs(row.reduce((a, v) => a + v, 0) / 16)).toBeLessThan(1e-5);
+    const outNorm = join(dir, 'feats-mean-norm.npy');
+    const rn = await mae('features', '--checkpoint', run, '--images', 'sample', '--pooling', 'mean-norm', '--start', '10', '--count', '40', '--out', outNorm, '--backend', 'wasm');
+    expect(rn.err).toBe('');
+    expect(rn.out).toMatch(/\(mean-norm pooling\)/);
+    const g = parseNpy(readFileSync(outNorm), 'feats-mean-norm.npy');
+    expect(g.shape).toEqual([40, 16]);
+    expect(Math.max(...Array.from(g.data).map((v, i) => Math.abs(v - (f.data[i] as number))))).toBeGreaterThan(0.1);
   });
 
   it('draws the reconstruction figure of a checkpoint and of official weights', async () => {
@@ -66,7 +76,8 @@ describe('mae features / visualize / eval', () => {
   it('names bad flags', async () => {
     expect((await mae('eval', '--checkpoint', run, '--probe', 'svm')).err).toMatch(/--probe takes linear, knn, finetune; got 'svm'/);
     expect((await mae('eval', '--probe', 'knn')).err).toMatch(/give --checkpoint <run folder or checkpoint file> or --weights <file> \[--config <json> \| --preset <name>\]/);
-    expect((await mae('features', '--checkpoint', run, '--pooling', 'max', '--out', join(dir, 'x.npy'))).err).toMatch(/--pooling must be cls or mean, got 'max'/);
+    expect((await mae('features', '--checkpoint', run, '--pooling', 'max', '--out', join(dir, 'x.npy'))).err).toMatch(/^mae features: --pooling must be one of cls, mean, mean-norm, got 'max'$/m);
+    expect((await mae('eval', '--checkpoint', run, '--pooling', 'meannorm')).err).toMatch(/^mae eval: --pooling must be one of cls, mean, mean-norm, got 'meannorm'$/m);
     expect((await mae('visualize', '--checkpoint', join(dir, 'none'), '--out', join(dir, 'x.png'))).err).toMatch(/none: does not exist/);
     // integer flags are checked before any model or data is loaded
     expect((await mae('eval', '--checkpoint', run, '--seed', 'abc')).err).toMatch(/mae eval: --seed must be a non-negative integer, got 'abc'/);

@@ -61,6 +61,15 @@ describe('mae <command> --help', () => {
     expect(r.out).toMatch(/^ {2}--norm-pix-loss <value> +.*\(default: true\)$/m);
   });
 
+  it.each([
+    ['features', 'cls'],
+    ['eval', 'mean'],
+  ])('mae %s --help lists the --pooling choices and says what each is', async (name, fallback) => {
+    const r = await mae(name, '--help');
+    expect(r.out).toMatch(new RegExp(`^ {2}--pooling <value> +.*cls, mean, mean-norm \\(see "poolings" below\\) \\(default: ${fallback}\\)$`, 'm'));
+    expect(r.out).toMatch(/^poolings \(--pooling\):\n {2}cls {8}cls token after the final norm \(official global_pool=False\)\n {2}mean {7}LayerNorm \(weight 1, bias 0\) of the mean of the patch tokens before the final norm \(official global_pool=True.*\n {2}mean-norm {2}mean of the patch tokens after the final norm$/m);
+  });
+
   it('formats a spec: aligned flags, defaults, long names on their own line, arguments and notes', () => {
     const flags: FlagSpec = {
       size: { type: 'string', description: 'side in pixels', default: '28' },

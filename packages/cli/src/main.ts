@@ -20,7 +20,7 @@ const COMMANDS: Record<string, Command> = {
   pretrain: { summary: 'MAE pre-training (no flags: the 28x28 preset on the bundled sample for a few minutes); --key value sets any model or training setting', run: pretrainCommand, help: pretrainHelp },
   visualize: { summary: 'reconstruction figure of a checkpoint: --checkpoint <run> --images <data> --out fig.png', run: visualizeCommand, help: () => visualizeHelp },
   eval: { summary: 'linear probe, kNN and fine-tuning of a checkpoint on fashion-mnist (--baseline: raw pixels too)', run: evalCommand, help: () => evalHelp },
-  features: { summary: 'frozen encoder features of images as .npy (cls or mean pooling)', run: featuresCommand, help: () => featuresHelp },
+  features: { summary: 'frozen encoder features of images as .npy (cls, mean or mean-norm pooling)', run: featuresCommand, help: () => featuresHelp },
   demo: { summary: 'parity check on the golden case (when present) and a short training run on the built-in sample', run: demoCommand, help: () => demoHelp },
   forward: { summary: 'one MAE forward pass: --weights <any checkpoint or hf:/name/URL> [--config] --images [--noise] --out', run: forwardCommand, help: () => forwardHelp },
   backends: { summary: 'which tfjs backends start here, and why the others do not', run: backendsCommand, help: () => backendsHelp },

@@ -6,13 +6,13 @@ import { parseNpy } from '@maejs/formats';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
-import { checkPooling, normalisedImages } from './features.js';
+import { checkPooling, normalisedImages, POOLING_CHOICES, POOLING_FLAG_HELP, POOLING_NOTES } from './features.js';
 
 export const evalFlags: FlagSpec = {
   ...MODEL_SOURCE_FLAGS,
   data: { type: 'string', description: `labelled data with a train and a test split: fashion-mnist, mnist, or sample (split 2000/1000)`, default: 'fashion-mnist' },
   probe: { type: 'string', description: 'comma list of linear, knn, finetune', default: 'linear,knn' },
-  pooling: { type: 'string', description: 'cls or mean (features of the probes)', default: 'mean' },
+  pooling: { type: 'string', description: `features of the linear and kNN probes: ${POOLING_FLAG_HELP}`, default: 'mean' },
   baseline: { type: 'boolean', description: 'also run each probe on raw pixels (finetune: the same ViT from random init)', default: false },
   'train-features': { type: 'string', description: 'precomputed train features: comma list of .npy from `mae features`, in order' },
   'test-features': { type: 'string', description: 'precomputed test features .npy' },
@@ -25,10 +25,11 @@ export const evalFlags: FlagSpec = {
 };
 
 export const evalHelp: CommandHelp = {
-  usage: 'mae eval (--checkpoint <run> | --weights <source>) [--data fashion-mnist|mnist|sample] [--probe linear,knn,finetune] [--pooling mean|cls] [--baseline] [--out results.json]',
+  usage: `mae eval (--checkpoint <run> | --weights <source>) [--data fashion-mnist|mnist|sample] [--probe linear,knn,finetune] [--pooling ${POOLING_CHOICES}] [--baseline] [--out results.json]`,
   summary: 'Evaluates the encoder of a checkpoint: linear probe, kNN and fine-tuning accuracy on the test split; --baseline adds the same probes on raw pixels (and fine-tuning from a random init).',
   flags: evalFlags,
   examples: ['mae eval --checkpoint runs/<run> --data fashion-mnist --probe linear,knn --out eval.json', 'mae eval --weights mae_visualize_vit_base --data sample --probe knn'],
+  notes: `${POOLING_NOTES}\nFine-tuning (--probe finetune) always uses the official global_pool classifier: a trained fc_norm of the mean of the patch tokens, then the head.`,
 };
 
 const NUM_CLASSES = 10;

@@ -1,16 +1,32 @@
 import { writeFileSync } from 'node:fs';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, type Pooling } from '@maejs/eval';
+import { FEATURE_POOLING_HELP, FEATURE_POOLINGS, isFeaturePooling } from '@maejs/mae';
 import { encodeNpy } from '@maejs/formats';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
+/** The --pooling choices as `cls|mean|mean-norm`. */
+export const POOLING_CHOICES = FEATURE_POOLINGS.join('|');
+
+/** Help of --pooling: the choices; {@link POOLING_NOTES} says what each one is. */
+export const POOLING_FLAG_HELP = `${FEATURE_POOLINGS.join(', ')} (see "poolings" below)`;
+
+/** The "poolings" section of a help text: one line per --pooling choice. */
+export const POOLING_NOTES = ['poolings (--pooling):', ...FEATURE_POOLINGS.map((p) => `  ${p.padEnd(11)}${FEATURE_POOLING_HELP[p]}`)].join('\n');
+
+/** The --pooling value, or a UsageError naming it and listing the choices. */
+export function checkPooling(value: unknown): Pooling {
+  if (!isFeaturePooling(value)) throw new UsageError(`--pooling must be one of ${FEATURE_POOLINGS.join(', ')}, got '${String(value)}'`);
+  return value;
+}
+
 export const featuresFlags: FlagSpec = {
   ...MODEL_SOURCE_FLAGS,
   images: { type: 'string', description: DATA_HELP, default: 'sample' },
   split: { type: 'string', description: 'train or test (fashion-mnist / mnist)', default: 'train' },
-  pooling: { type: 'string', description: 'cls (cls token) or mean (mean of patch tokens)', default: 'cls' },
+  pooling: { type: 'string', description: POOLING_FLAG_HELP, default: 'cls' },
   start: { type: 'string', description: 'first image', default: '0' },
   count: { type: 'string', description: 'number of images (default: all from --start)' },
   'batch-size': { type: 'string', description: 'images per forward pass', default: '256' },
@@ -34,16 +50,12 @@ export async function normalisedImages(set: ImageSet, mean: number[], std: numbe
   return { images, labels: set.labels.slice(start, end), shape: [end - start, h, w, c] };
 }
 
-export function checkPooling(value: unknown): Pooling {
-  if (value !== 'cls' && value !== 'mean') throw new UsageError(`--pooling must be cls or mean, got '${String(value)}'`);
-  return value;
-}
-
 export const featuresHelp: CommandHelp = {
-  usage: 'mae features (--checkpoint <run> | --weights <source>) [--images <data>] [--split train|test] [--pooling cls|mean] [--start N] [--count N] --out features.npy',
+  usage: `mae features (--checkpoint <run> | --weights <source>) [--images <data>] [--split train|test] [--pooling ${POOLING_CHOICES}] [--start N] [--count N] --out features.npy`,
   summary: 'Frozen encoder features (no masking) of an image set as float32 .npy [N, D], with the labels, when the set has them, in <out>.labels.npy; `mae eval --train-features` reads them.',
   flags: featuresFlags,
   examples: ['mae features --checkpoint runs/<run> --images fashion-mnist --split train --out train.npy', 'mae features --weights hf:facebook/vit-mae-base --images photos/ --pooling mean --out photos.npy'],
+  notes: POOLING_NOTES,
 };
 
 /** `mae features`: frozen encoder features of an image set, as .npy. */
