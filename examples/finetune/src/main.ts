@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from '@maejs/data';
 import { loadBundledSample } from '@maejs/data/node';
-import { finetune, type FinetuneOptions, type FinetuneResult, type Pooling } from '@maejs/eval';
+import { finetune, type FinetuneOptions, type FinetunePooling, type FinetuneResult } from '@maejs/eval';
 import { MaskedAutoencoder } from '@maejs/mae';
 import { goldenTinyGray, loadModel } from '@maejs/example-common';
 
@@ -48,7 +48,7 @@ function numberFlag(name: 'epochs' | 'batch-size' | 'train-count' | 'test-count'
   if (!ok) throw new Error(`--${name} must be ${kind === 'count' ? 'an integer >= 1' : kind === 'integer' ? 'an integer' : 'a number > 0'}, got '${flags[name]}'`);
   return value;
 }
-const pooling = flags.pooling as Pooling;
+const pooling = flags.pooling as FinetunePooling;
 if (pooling !== 'cls' && pooling !== 'mean') throw new Error(`--pooling must be mean or cls, got '${flags.pooling}'`);
 const trainCount = numberFlag('train-count', 'count');
 const testCount = numberFlag('test-count', 'count');

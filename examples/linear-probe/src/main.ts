@@ -1,10 +1,11 @@
 /**
  * Frozen features and a linear probe: the encoder of a pretrained MAE turns every image into one
- * vector (cls token or mean of the patch tokens, no masking), and a linear classifier is trained
+ * vector (no masking; --pooling: the cls token, the official global-pool features or the mean of
+ * the normed patch tokens), and a linear classifier is trained
  * on those vectors alone (the official main_linprobe head: BatchNorm without affine, then Linear).
  * Weighted kNN on the same features and the same linear probe on raw pixels are printed beside it.
  *
- *   node dist/main.js [--model <hf:owner/name | official name | URL | file or folder>] [--preset <name>] [--offline] [--pooling cls|mean]
+ *   node dist/main.js [--model <hf:owner/name | official name | URL | file or folder>] [--preset <name>] [--offline] [--pooling cls|mean|mean-norm]
  *                     [--train-count N] [--test-count N] [--epochs N] [--normalization <json>] [--json <file>]
  *
  * Data: the Fashion-MNIST sample bundled with @maejs/data (3000 labelled 28x28 images), split
@@ -16,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from '@maejs/data';
 import { loadBundledSample } from '@maejs/data/node';
-import { extractFeatures, knnClassify, linearProbe, type FeatureSet, type Pooling } from '@maejs/eval';
+import { extractFeatures, FEATURE_POOLINGS, isFeaturePooling, knnClassify, linearProbe, type FeatureSet } from '@maejs/eval';
 import { goldenTinyGray, loadModel } from '@maejs/example-common';
 
 const { values: flags } = parseArgs({
@@ -40,8 +41,8 @@ function integerFlag(name: 'train-count' | 'test-count' | 'epochs'): number {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be an integer >= 1, got '${flags[name]}'`);
   return value;
 }
-const pooling = flags.pooling as Pooling;
-if (pooling !== 'cls' && pooling !== 'mean') throw new Error(`--pooling must be cls or mean, got '${flags.pooling}'`);
+const pooling = flags.pooling;
+if (!isFeaturePooling(pooling)) throw new Error(`--pooling must be one of ${FEATURE_POOLINGS.join(', ')}, got '${pooling}'`);
 const trainCount = integerFlag('train-count');
 const testCount = integerFlag('test-count');
 const epochs = integerFlag('epochs');
