@@ -45,5 +45,6 @@ export {
   sameShape,
   showShape,
   showValue,
+  typeError,
 } from './validate.js';
 export type { ArgumentErrorMaker, IntervalBounds } from './validate.js';

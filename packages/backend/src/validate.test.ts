@@ -13,6 +13,7 @@ import {
   sameShape,
   showShape,
   showValue,
+  typeError,
   type ArgumentErrorMaker,
 } from './index.js';
 
@@ -62,6 +63,9 @@ describe('the argument message', () => {
     const typed = thrown(() => failArgument('k', 'five', 'an integer', typeError));
     expect(typed).toBeInstanceOf(TypeError);
     expect(typed.message).toBe('config.k is "five": expected an integer');
+    const wrongKind = thrown(() => failArgument('images', [1, 2], 'a Float32Array', typeError));
+    expect(wrongKind).toBeInstanceOf(TypeError);
+    expect(wrongKind.message).toBe('images is [1, 2]: expected a Float32Array');
   });
 });
 

@@ -72,6 +72,9 @@ export function argumentMessage(what: string, value: unknown, expected: string):
 /** The default {@link ArgumentErrorMaker}: a RangeError with {@link argumentMessage}. */
 export const rangeError: ArgumentErrorMaker = (what, value, expected) => new RangeError(argumentMessage(what, value, expected));
 
+/** An {@link ArgumentErrorMaker} for values of the wrong kind (not an array, not a Float32Array): a TypeError with {@link argumentMessage}. */
+export const typeError: ArgumentErrorMaker = (what, value, expected) => new TypeError(argumentMessage(what, value, expected));
+
 /** Throws the error `makeError` builds for `what`, `value` and `expected`. For checks the helpers below do not cover. */
 export function failArgument(what: string, value: unknown, expected: string, makeError: ArgumentErrorMaker = rangeError): never {
   throw makeError(what, value, expected);

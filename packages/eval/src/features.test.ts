@@ -32,9 +32,11 @@ describeEachBackend('extractFeatures', () => {
   });
 
   it('rejects a shape that does not fit the model or the data, a bad batch size and an unknown pooling', async () => {
-    await expect(extractFeatures(model, images, [7, 8, 8, 3])).rejects.toThrow('extractFeatures: shape is [7, 8, 8, 3], expected [N, 8, 8, 1] (the model\'s imgSize and inChans; NHWC)');
-    await expect(extractFeatures(model, images, [6, 8, 8, 1])).rejects.toThrow('extractFeatures: images has 448 values, expected N x H x W x C = 384 for shape [6, 8, 8, 1]');
-    await expect(extractFeatures(model, images, [7, 8, 8, 1], { batchSize: 0 })).rejects.toThrow('extractFeatures: batchSize is 0, expected an integer >= 1');
+    await expect(extractFeatures(model, images, [7, 8, 8, 3])).rejects.toThrow('extractFeatures: shape is [7, 8, 8, 3]: expected [N, 8, 8, 1] (the model\'s imgSize and inChans; NHWC)');
+    await expect(extractFeatures(model, images, [6, 8, 8, 1])).rejects.toThrow('extractFeatures: images.length is 448: expected N x H x W x C = 384 for shape [6, 8, 8, 1]');
+    await expect(extractFeatures(model, images, [7, 8, 8] as never)).rejects.toThrow('extractFeatures: shape is [7, 8, 8]: expected [N, 8, 8, 1] (NHWC)');
+    await expect(extractFeatures(model, Array.from(images) as never, [7, 8, 8, 1])).rejects.toThrow(/^extractFeatures: images is \[.*, \.\.\. \(448 items\)\]: expected a Float32Array \[N, H, W, C\]$/);
+    await expect(extractFeatures(model, images, [7, 8, 8, 1], { batchSize: 0 })).rejects.toThrow('extractFeatures: batchSize is 0: expected an integer >= 1');
     await expect(extractFeatures(model, images, [7, 8, 8, 1], { pooling: 'avg' as never })).rejects.toThrow(`extractFeatures: pooling is "avg", expected one of 'cls', 'mean', 'mean-norm'`);
   });
 });

@@ -1,7 +1,8 @@
 /** Frozen encoder features of a whole image set, computed batch by batch. */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkFeaturePooling, type FeaturePooling } from '@maejs/mae';
-import { checkFinite, checkInteger } from './validate.js';
+import { checkInteger, failArgument, showShape, typeError } from '@maejs/backend';
+import { checkFiniteValues } from './labelled-sets.js';
 
 /**
  * How one image becomes one vector (`FeaturePooling` of @maejs/mae): 'cls' the cls token after the
@@ -66,13 +67,13 @@ function checkExtractArgs(model: FeatureModel, images: Float32Array, shape: read
   if (!model || typeof model.features !== 'function' || !model.config) throw new TypeError('extractFeatures: model must have config and features(images, pooling) (e.g. a MaskedAutoencoder)');
   checkFeaturePooling('extractFeatures', pooling);
   checkInteger('extractFeatures: batchSize', batchSize, 1);
-  if (!(images instanceof Float32Array)) throw new TypeError(`extractFeatures: images must be a Float32Array [N, H, W, C], got ${Object.prototype.toString.call(images)}`);
+  if (!(images instanceof Float32Array)) failArgument('extractFeatures: images', images, 'a Float32Array [N, H, W, C]', typeError);
   const { imgSize, inChans } = model.config;
   const expected = `[N, ${imgSize}, ${imgSize}, ${inChans}]`;
-  if (!Array.isArray(shape) || shape.length !== 4) throw new RangeError(`extractFeatures: shape is ${JSON.stringify(shape)}, expected ${expected} (NHWC)`);
+  if (!Array.isArray(shape) || shape.length !== 4) failArgument('extractFeatures: shape', shape, `${expected} (NHWC)`);
   const [n, h, w, c] = shape;
   checkInteger('extractFeatures: shape[0] (N)', n, 1);
-  if (h !== imgSize || w !== imgSize || c !== inChans) throw new RangeError(`extractFeatures: shape is [${shape.join(', ')}], expected ${expected} (the model's imgSize and inChans; NHWC)`);
-  if (images.length !== n * h * w * c) throw new RangeError(`extractFeatures: images has ${images.length} values, expected N x H x W x C = ${n * h * w * c} for shape [${shape.join(', ')}]`);
-  checkFinite('extractFeatures: images', images);
+  if (h !== imgSize || w !== imgSize || c !== inChans) failArgument('extractFeatures: shape', shape, `${expected} (the model's imgSize and inChans; NHWC)`);
+  if (images.length !== n * h * w * c) failArgument('extractFeatures: images.length', images.length, `N x H x W x C = ${n * h * w * c} for shape ${showShape(shape)}`);
+  checkFiniteValues('extractFeatures: images', images);
 }

@@ -64,17 +64,19 @@ describeEachBackend('finetune', () => {
     afterAll(() => model.dispose());
     it('images and labels of different lengths', async () => {
       const bad = { images: train.images, labels: train.labels.subarray(0, 10) };
-      await expect(finetune(model, bad, test, { numClasses: 2, epochs: 1 })).rejects.toThrow('finetune: train.images has 4096 values, expected labels.length x H x W x C = 10 x 8 x 8 x 1 = 640 (NHWC)');
+      await expect(finetune(model, bad, test, { numClasses: 2, epochs: 1 })).rejects.toThrow('finetune: train.images.length is 4096: expected labels.length x H x W x C = 10 x 8 x 8 x 1 = 640 (NHWC)');
     });
     it('a label outside [0, numClasses)', async () => {
-      await expect(finetune(model, train, test, { numClasses: 1, epochs: 1 })).rejects.toThrow('finetune: train.labels[1] is 1, expected an integer in [0, numClasses) = [0, 1); is numClasses too small?');
+      await expect(finetune(model, train, test, { numClasses: 1, epochs: 1 })).rejects.toThrow('finetune: train.labels[1] is 1: expected an integer in [0, numClasses) = [0, 1); is numClasses too small?');
     });
     it('an empty test set', async () => {
-      await expect(finetune(model, train, { images: new Float32Array(0), labels: [] }, { numClasses: 2, epochs: 1 })).rejects.toThrow('finetune: test is empty (0 labels), expected at least 1 sample');
+      await expect(finetune(model, train, { images: new Float32Array(0), labels: [] }, { numClasses: 2, epochs: 1 })).rejects.toThrow('finetune: test.labels.length is 0: expected at least 1');
     });
     it('bad options', async () => {
-      await expect(finetune(model, train, test, { numClasses: 2, layerDecay: 1.5 })).rejects.toThrow('finetune: layerDecay is 1.5, expected a number in (0, 1]');
-      await expect(finetune(model, train, test, { numClasses: 2, maxTrainSamples: 0 })).rejects.toThrow('finetune: maxTrainSamples is 0, expected an integer >= 1');
+      await expect(finetune(model, train, test, { numClasses: 2, layerDecay: 1.5 })).rejects.toThrow('finetune: layerDecay is 1.5: expected a number in (0, 1]');
+      await expect(finetune(model, train, test, { numClasses: 2, minLr: 1 })).rejects.toThrow(/^finetune: minLr is 1: expected at most the peak lr /);
+      await expect(finetune(model, train, test, { numClasses: 2, epochs: 2, warmupEpochs: 2 })).rejects.toThrow('finetune: warmupEpochs is 2: expected less than epochs (2)');
+      await expect(finetune(model, train, test, { numClasses: 2, maxTrainSamples: 0 })).rejects.toThrow('finetune: maxTrainSamples is 0: expected an integer >= 1');
       await expect(finetune(model, train, test, { numClasses: 2, pooling: 'mean-norm' as never })).rejects.toThrow(
         `finetune: pooling is "mean-norm", expected 'mean' (official global_pool: fc_norm of the mean of the patch tokens) or 'cls' (final norm, cls token); 'mean-norm' is a feature pooling with no official classifier`,
       );

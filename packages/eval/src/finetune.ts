@@ -3,7 +3,7 @@
  * the semantics of the official `main_finetune.py` / `models_vit.py` at small scale.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { linear } from '@maejs/backend';
+import { checkInRange, checkInteger, checkNonNegative, checkPositive, failArgument, linear } from '@maejs/backend';
 import { poolTokens, type MaskedAutoencoder } from '@maejs/mae';
 import { absoluteLr, epochFraction, lrAt, variableGradsByName, type LrSchedule } from '@maejs/trainer';
 import { LayerNorm, ParamRegistry, type ViTEncoder } from '@maejs/vit';
@@ -11,7 +11,7 @@ import { crossEntropy, headInit, LossAccumulator, type EpochRecord } from './cla
 import { accuracyOf } from './knn.js';
 import { LayerwiseAdamW, paramGroupsLrd } from './lr-decay.js';
 import { SeededRandom } from './rng.js';
-import { checkImageSet, checkInteger, checkNonNegative, checkPositive, type ImageSet } from './validate.js';
+import { checkImageSet, type ImageSet } from './labelled-sets.js';
 
 /** What fine-tuning needs from a model: a `MaskedAutoencoder` (its decoder is left alone). */
 export type FinetuneModel = Pick<MaskedAutoencoder, 'config' | 'encoder' | 'params'>;
@@ -266,11 +266,11 @@ function resolveFinetuneOptions(model: FinetuneModel, options: FinetuneOptions):
   checkPositive('finetune: lr', lr);
   const schedule = { lr, minLr: options.minLr ?? Math.min(1e-6, lr), warmupEpochs: options.warmupEpochs ?? epochs / 10, epochs };
   checkNonNegative('finetune: minLr', schedule.minLr);
-  if (schedule.minLr > lr) throw new RangeError(`finetune: minLr is ${schedule.minLr}, expected at most the peak lr ${lr}`);
+  if (schedule.minLr > lr) failArgument('finetune: minLr', schedule.minLr, `at most the peak lr ${lr}`);
   checkNonNegative('finetune: warmupEpochs', schedule.warmupEpochs);
-  if (schedule.warmupEpochs >= epochs) throw new RangeError(`finetune: warmupEpochs is ${schedule.warmupEpochs}, expected less than epochs (${epochs})`);
+  if (schedule.warmupEpochs >= epochs) failArgument('finetune: warmupEpochs', schedule.warmupEpochs, `less than epochs (${epochs})`);
   const layerDecay = options.layerDecay ?? 0.75;
-  if (typeof layerDecay !== 'number' || !(layerDecay > 0 && layerDecay <= 1)) throw new RangeError(`finetune: layerDecay is ${String(layerDecay)}, expected a number in (0, 1]`);
+  checkInRange('finetune: layerDecay', layerDecay, 0, 1, '(]');
   const weightDecay = options.weightDecay ?? 0.05;
   checkNonNegative('finetune: weightDecay', weightDecay);
   const pooling = options.pooling ?? 'mean';

@@ -10,4 +10,4 @@ export { linearProbe, probePredict, PROBE_BN_EPS, PROBE_BN_MOMENTUM, type Linear
 export { LayerwiseAdamW, layerIdForVit, NO_WEIGHT_DECAY, paramGroupsLrd, type LayerDecayAssignment, type LayerwiseAdamWOptions } from './lr-decay.js';
 export { finetune, type FinetuneHead, type FinetuneModel, type FinetuneOptions, type FinetunePooling, type FinetuneResult } from './finetune.js';
 export { crossEntropy, type EpochRecord } from './classify.js';
-export type { FeatureSet, ImageSet } from './validate.js';
+export type { FeatureSet, ImageSet } from './labelled-sets.js';

@@ -68,24 +68,24 @@ describeEachBackend('knnClassify', () => {
     const test = { features: new Float32Array([1, 0]), labels: new Int32Array([0]), dim: 2 };
     it('labels and features of different lengths', async () => {
       const bad = { features: new Float32Array(9), labels: new Int32Array([0, 1]), dim: 2 };
-      await expect(knnClassify(bad, test, { numClasses: 3, k: 1 })).rejects.toThrow('knnClassify: train.features has 9 values, expected labels.length x dim = 2 x 2 = 4');
+      await expect(knnClassify(bad, test, { numClasses: 3, k: 1 })).rejects.toThrow('knnClassify: train.features.length is 9: expected labels.length x dim = 2 x 2 = 4');
     });
     it('k larger than the train set', async () => {
-      await expect(knnClassify(toyTrain, test, { numClasses: 3, k: 6 })).rejects.toThrow('knnClassify: k is 6, expected at most the 5 train samples');
+      await expect(knnClassify(toyTrain, test, { numClasses: 3, k: 6 })).rejects.toThrow('knnClassify: k is 6: expected at most the 5 train samples');
     });
     it('a label outside [0, numClasses)', async () => {
-      await expect(knnClassify(toyTrain, test, { numClasses: 2, k: 1 })).rejects.toThrow('knnClassify: train.labels[3] is 2, expected an integer in [0, numClasses) = [0, 2); is numClasses too small?');
+      await expect(knnClassify(toyTrain, test, { numClasses: 2, k: 1 })).rejects.toThrow('knnClassify: train.labels[3] is 2: expected an integer in [0, numClasses) = [0, 2); is numClasses too small?');
     });
     it('an empty test set', async () => {
       const empty = { features: new Float32Array(0), labels: new Int32Array(0), dim: 2 };
-      await expect(knnClassify(toyTrain, empty, { numClasses: 3, k: 1 })).rejects.toThrow('knnClassify: test is empty (0 labels), expected at least 1 sample');
+      await expect(knnClassify(toyTrain, empty, { numClasses: 3, k: 1 })).rejects.toThrow('knnClassify: test.labels.length is 0: expected at least 1');
     });
     it('different feature lengths, a bad temperature, NaN features', async () => {
       const wide = { features: new Float32Array(3), labels: new Int32Array([0]), dim: 3 };
-      await expect(knnClassify(toyTrain, wide, { numClasses: 3, k: 1 })).rejects.toThrow('test.dim is 3, expected train.dim = 2');
-      await expect(knnClassify(toyTrain, test, { numClasses: 3, temperature: 0 })).rejects.toThrow('knnClassify: temperature is 0, expected a finite number > 0');
+      await expect(knnClassify(toyTrain, wide, { numClasses: 3, k: 1 })).rejects.toThrow('test.dim is 3: expected train.dim = 2 (both sets must have the same feature length)');
+      await expect(knnClassify(toyTrain, test, { numClasses: 3, temperature: 0 })).rejects.toThrow('knnClassify: temperature is 0: expected a finite number > 0');
       const nan = { features: new Float32Array([1, NaN]), labels: new Int32Array([0]), dim: 2 };
-      await expect(knnClassify(toyTrain, nan, { numClasses: 3, k: 1 })).rejects.toThrow('knnClassify: test.features[1] is NaN, expected finite values');
+      await expect(knnClassify(toyTrain, nan, { numClasses: 3, k: 1 })).rejects.toThrow('knnClassify: test.features[1] is NaN: expected a finite number');
     });
   });
 });

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { oneHotFloat } from './classify.js';
-import { checkFeatureSet, checkInteger, checkPositive, checkSameDim, type FeatureSet } from './validate.js';
+import { checkInteger, checkPositive, failArgument } from '@maejs/backend';
+import { checkFeatureSet, checkSameDim, type FeatureSet } from './labelled-sets.js';
 
 /** Options of {@link knnClassify}. */
 export interface KnnOptions {
@@ -45,7 +46,7 @@ export async function knnClassify(train: FeatureSet, test: FeatureSet, options: 
   const tr = checkFeatureSet('knnClassify: train', train, numClasses);
   const te = checkFeatureSet('knnClassify: test', test, numClasses);
   checkSameDim(train, test);
-  if (k > tr.n) throw new RangeError(`knnClassify: k is ${k}, expected at most the ${tr.n} train samples`);
+  if (k > tr.n) failArgument('knnClassify: k', k, `at most the ${tr.n} train samples`);
 
   const d = train.dim;
   const trainT = tf.tidy(() => tf.transpose(l2Normalize(tf.tensor2d(train.features, [tr.n, d])))); // [D, Ntrain]

@@ -83,20 +83,21 @@ describeEachBackend('linearProbe', () => {
     const ok = clusters(means, 2, stds, 7);
     it('labels and features of different lengths', async () => {
       const bad = { features: ok.features, labels: ok.labels.subarray(0, 7), dim: ok.dim };
-      await expect(linearProbe(bad, ok, { numClasses: 4, epochs: 1 })).rejects.toThrow('linearProbe: train.features has 96 values, expected labels.length x dim = 7 x 12 = 84');
+      await expect(linearProbe(bad, ok, { numClasses: 4, epochs: 1 })).rejects.toThrow('linearProbe: train.features.length is 96: expected labels.length x dim = 7 x 12 = 84');
     });
     it('a label outside [0, numClasses)', async () => {
-      await expect(linearProbe(ok, ok, { numClasses: 3, epochs: 1 })).rejects.toThrow('linearProbe: train.labels[3] is 3, expected an integer in [0, numClasses) = [0, 3); is numClasses too small?');
+      await expect(linearProbe(ok, ok, { numClasses: 3, epochs: 1 })).rejects.toThrow('linearProbe: train.labels[3] is 3: expected an integer in [0, numClasses) = [0, 3); is numClasses too small?');
     });
     it('an empty set, and a single training sample', async () => {
       const empty = { features: new Float32Array(0), labels: new Int32Array(0), dim: 12 };
-      await expect(linearProbe(empty, ok, { numClasses: 4, epochs: 1 })).rejects.toThrow('linearProbe: train is empty (0 labels), expected at least 1 sample');
+      await expect(linearProbe(empty, ok, { numClasses: 4, epochs: 1 })).rejects.toThrow('linearProbe: train.labels.length is 0: expected at least 1');
       const one = { features: ok.features.subarray(0, 12), labels: ok.labels.subarray(0, 1), dim: 12 };
-      await expect(linearProbe(one, ok, { numClasses: 4, epochs: 1 })).rejects.toThrow('linearProbe: train has 1 sample, expected at least 2 (BatchNorm in train mode needs batches of 2 or more)');
+      await expect(linearProbe(one, ok, { numClasses: 4, epochs: 1 })).rejects.toThrow('linearProbe: train.labels.length is 1: expected at least 2 (BatchNorm in train mode needs batches of 2 or more)');
     });
     it('bad options', async () => {
-      await expect(linearProbe(ok, ok, { numClasses: 4, epochs: 0 })).rejects.toThrow('linearProbe: epochs is 0, expected an integer >= 1');
-      await expect(linearProbe(ok, ok, { numClasses: 4, epochs: 2, warmupEpochs: 2 })).rejects.toThrow('linearProbe: warmupEpochs is 2, expected less than epochs (2)');
+      await expect(linearProbe(ok, ok, { numClasses: 4, epochs: 0 })).rejects.toThrow('linearProbe: epochs is 0: expected an integer >= 1');
+      await expect(linearProbe(ok, ok, { numClasses: 4, epochs: 1, momentum: 1 })).rejects.toThrow('linearProbe: momentum is 1: expected a number in [0, 1)');
+      await expect(linearProbe(ok, ok, { numClasses: 4, epochs: 2, warmupEpochs: 2 })).rejects.toThrow('linearProbe: warmupEpochs is 2: expected less than epochs (2)');
     });
   });
 });

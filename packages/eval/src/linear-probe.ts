@@ -3,12 +3,12 @@
  * affine parameters, then one Linear layer trained with cross-entropy.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { linear } from '@maejs/backend';
+import { checkInRange, checkInteger, checkNonNegative, checkPositive, failArgument, linear } from '@maejs/backend';
 import { absoluteLr, epochFraction, lrAt, type LrSchedule } from '@maejs/trainer';
 import { crossEntropy, headInit, LossAccumulator, type EpochRecord } from './classify.js';
 import { accuracyOf } from './knn.js';
 import { SeededRandom } from './rng.js';
-import { checkFeatureSet, checkInteger, checkNonNegative, checkPositive, checkSameDim, checkUnitInterval, type FeatureSet } from './validate.js';
+import { checkFeatureSet, checkSameDim, type FeatureSet } from './labelled-sets.js';
 
 /** BatchNorm1d epsilon of the official probe head. */
 export const PROBE_BN_EPS = 1e-6;
@@ -90,7 +90,7 @@ export async function linearProbe(train: FeatureSet, test: FeatureSet, options: 
   const tr = checkFeatureSet('linearProbe: train', train, o.numClasses);
   const te = checkFeatureSet('linearProbe: test', test, o.numClasses);
   checkSameDim(train, test);
-  if (tr.n < 2) throw new RangeError(`linearProbe: train has ${tr.n} sample, expected at least 2 (BatchNorm in train mode needs batches of 2 or more)`);
+  if (tr.n < 2) failArgument('linearProbe: train.labels.length', tr.n, 'at least 2 (BatchNorm in train mode needs batches of 2 or more)');
   const batch = Math.min(o.batchSize, tr.n);
   const itersPerEpoch = Math.floor(tr.n / batch); // drop_last
 
@@ -131,8 +131,8 @@ export async function linearProbe(train: FeatureSet, test: FeatureSet, options: 
  * features: [N, D] -> int32 [N]
  */
 export async function probePredict(head: ProbeHead, set: Pick<FeatureSet, 'features' | 'dim'>, chunkSize = 1024): Promise<Int32Array> {
-  if (set.dim !== head.dim) throw new RangeError(`probePredict: features have dim ${set.dim}, expected the head's dim ${head.dim}`);
-  if (set.features.length % head.dim !== 0) throw new RangeError(`probePredict: features has ${set.features.length} values, expected a multiple of dim ${head.dim}`);
+  if (set.dim !== head.dim) failArgument('probePredict: features.dim', set.dim, `the head's dim ${head.dim}`);
+  if (set.features.length % head.dim !== 0) failArgument('probePredict: features.length', set.features.length, `a multiple of dim ${head.dim}`);
   const n = set.features.length / head.dim;
   const d = head.dim;
   const mean = tf.tensor1d(head.runningMean); // [D]
@@ -181,9 +181,9 @@ function resolveProbeOptions(options: LinearProbeOptions): ResolvedProbeOptions 
   checkPositive('linearProbe: lr', lr);
   checkNonNegative('linearProbe: minLr', schedule.minLr);
   checkNonNegative('linearProbe: warmupEpochs', schedule.warmupEpochs);
-  if (schedule.warmupEpochs >= epochs) throw new RangeError(`linearProbe: warmupEpochs is ${schedule.warmupEpochs}, expected less than epochs (${epochs})`);
+  if (schedule.warmupEpochs >= epochs) failArgument('linearProbe: warmupEpochs', schedule.warmupEpochs, `less than epochs (${epochs})`);
   const momentum = options.momentum ?? 0.9;
-  checkUnitInterval('linearProbe: momentum', momentum);
+  checkInRange('linearProbe: momentum', momentum, 0, 1, '[)');
   const weightDecay = options.weightDecay ?? 0;
   checkNonNegative('linearProbe: weightDecay', weightDecay);
   const seed = options.seed ?? 0;

@@ -63,8 +63,10 @@ describe('paramGroupsLrd', () => {
   });
 
   it('rejects a block index beyond the depth and a bad layerDecay', () => {
-    expect(() => layerIdForVit('blocks.2.norm1.weight', 2)).toThrow("layerIdForVit: parameter 'blocks.2.norm1.weight' has block index 2, expected an integer in [0, 2) (depth 2)");
-    expect(() => paramGroupsLrd(new Map(), { depth: 2, layerDecay: 0 })).toThrow('paramGroupsLrd: layerDecay is 0, expected a number in (0, 1]');
+    expect(() => layerIdForVit('blocks.2.norm1.weight', 2)).toThrow("layerIdForVit: the block index of 'blocks.2.norm1.weight' is 2: expected an integer in [0, 2) (depth 2)");
+    expect(() => layerIdForVit('blocks.x.norm1.weight', 2)).toThrow(`layerIdForVit: the block index of 'blocks.x.norm1.weight' is "x": expected an integer in [0, 2) (depth 2)`);
+    expect(() => paramGroupsLrd(new Map(), { depth: 1.5, layerDecay: 0.75 })).toThrow('paramGroupsLrd: depth (number of blocks) is 1.5: expected an integer >= 0');
+    expect(() => paramGroupsLrd(new Map(), { depth: 2, layerDecay: 0 })).toThrow('paramGroupsLrd: layerDecay is 0: expected a number in (0, 1]');
   });
 });
 
@@ -122,6 +124,9 @@ describeEachBackend('LayerwiseAdamW', () => {
     const g = tf.zeros([2]);
     expect(() => optimizer.applyGradients(new Map([['blocks.9.x', g]]))).toThrow("LayerwiseAdamW.applyGradients: gradient for unknown parameter 'blocks.9.x'");
     expect(() => new LayerwiseAdamW(vars, new Map())).toThrow("LayerwiseAdamW: no layer-decay assignment for parameter 'cls_token', expected one for every variable (see paramGroupsLrd)");
+    const groups = paramGroupsLrd(new Map(shapes), { depth: 2, layerDecay: 0.5 });
+    expect(() => new LayerwiseAdamW(vars, groups, { betas: [0.9, 1] })).toThrow('LayerwiseAdamW: betas[1] is 1: expected a number in [0, 1)');
+    expect(() => new LayerwiseAdamW(vars, groups, { weightDecay: -1 })).toThrow('LayerwiseAdamW: weightDecay is -1: expected a finite number >= 0');
     tf.dispose([g, ...vars.values()]);
     optimizer.dispose();
   });

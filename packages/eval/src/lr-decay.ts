@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, type ParamGroup } from '@maejs/trainer';
-import { checkNonNegative, checkUnitInterval } from './validate.js';
+import { checkBetas, checkInRange, checkInteger, checkNonNegative, failArgument } from '@maejs/backend';
 
 /** Parameters without weight decay besides the 1-D ones: the official `VisionTransformer.no_weight_decay()`. */
 export const NO_WEIGHT_DECAY: readonly string[] = ['pos_embed', 'cls_token', 'dist_token'];
@@ -27,8 +27,9 @@ export interface LayerDecayAssignment {
 export function layerIdForVit(name: string, depth: number): number {
   if (name === 'cls_token' || name === 'pos_embed' || name.startsWith('patch_embed')) return 0;
   if (name.startsWith('blocks.')) {
-    const index = Number(name.split('.')[1]);
-    if (!Number.isInteger(index) || index < 0 || index >= depth) throw new RangeError(`layerIdForVit: parameter '${name}' has block index ${name.split('.')[1]}, expected an integer in [0, ${depth}) (depth ${depth})`);
+    const part = name.split('.')[1];
+    const index = Number(part);
+    if (!Number.isInteger(index) || index < 0 || index >= depth) failArgument(`layerIdForVit: the block index of '${name}'`, Number.isNaN(index) ? part : index, `an integer in [0, ${depth}) (depth ${depth})`);
     return index + 1;
   }
   return depth + 1;
@@ -44,8 +45,8 @@ export function layerIdForVit(name: string, depth: number): number {
  */
 export function paramGroupsLrd(shapes: ReadonlyMap<string, readonly number[]>, options: { depth: number; layerDecay: number }): Map<string, LayerDecayAssignment> {
   const { depth, layerDecay } = options;
-  if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`paramGroupsLrd: depth is ${String(depth)}, expected an integer >= 0 (number of blocks)`);
-  if (typeof layerDecay !== 'number' || !(layerDecay > 0 && layerDecay <= 1)) throw new RangeError(`paramGroupsLrd: layerDecay is ${String(layerDecay)}, expected a number in (0, 1]`);
+  checkInteger('paramGroupsLrd: depth (number of blocks)', depth, 0);
+  checkInRange('paramGroupsLrd: layerDecay', layerDecay, 0, 1, '(]');
   const out = new Map<string, LayerDecayAssignment>();
   for (const [name, shape] of shapes) {
     const layerId = layerIdForVit(name, depth);
@@ -85,8 +86,7 @@ export class LayerwiseAdamW {
     const weightDecay = options.weightDecay ?? 0.05;
     checkNonNegative('LayerwiseAdamW: weightDecay', weightDecay);
     const betas = options.betas ?? [0.9, 0.999];
-    checkUnitInterval('LayerwiseAdamW: betas[0]', betas[0]);
-    checkUnitInterval('LayerwiseAdamW: betas[1]', betas[1]);
+    checkBetas('LayerwiseAdamW: betas', betas);
     const byLayer = new Map<number, Map<string, tf.Variable>>();
     for (const [name, variable] of variables) {
       const a = assignments.get(name);

@@ -1,6 +1,6 @@
 /** Small seeded synthetic data sets for the eval tests. */
 import { SeededRandom } from '../rng.js';
-import type { FeatureSet } from '../validate.js';
+import type { FeatureSet } from '../labelled-sets.js';
 
 /** Standard normal draw (Box-Muller). */
 export function gaussian(rng: SeededRandom): number {
