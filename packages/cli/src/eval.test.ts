@@ -56,6 +56,7 @@ describe('mae features / visualize / eval', () => {
     expect(r.err).toBe('');
     expect(r.out).toMatch(/2000 train \/ 1000 test images/);
     const results = JSON.parse(readFileSync(out, 'utf8'));
+    expect([results.pooling, results.poolingMeaning]).toEqual(['mean', expect.stringMatching(/^LayerNorm \(weight 1, bias 0\) of the mean of the patch tokens before the final norm \(official global_pool=True/)]);
     expect(Object.keys(results.probes)).toEqual(['linear probe, mean features', 'kNN (k 20, T 0.07), mean features', 'linear probe, raw pixels', 'kNN (k 20, T 0.07), raw pixels', 'fine-tune (64 images, 1 ep)', 'same ViT from scratch']);
     for (const v of Object.values(results.probes) as number[]) expect(v).toBeGreaterThan(0.05);
     expect(results.probes['kNN (k 20, T 0.07), raw pixels']).toBeGreaterThan(0.7); // the bundled sample is real Fashion-MNIST

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, finetune, knnClassify, linearProbe, type FeatureSet } from '@maejs/eval';
-import { MaskedAutoencoder } from '@maejs/mae';
+import { FEATURE_POOLING_HELP, MaskedAutoencoder } from '@maejs/mae';
 import { parseNpy } from '@maejs/formats';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
@@ -64,7 +64,7 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
   await initBackend(flags.backend as BackendName | 'auto');
   const { model, source, normalization, notes } = await loadModel(flags, 'eval', log);
   for (const note of notes) log(`note: ${note}`);
-  const results: Record<string, unknown> = { checkpoint: source, data: flags.data, pooling, probes: {} as Record<string, number> };
+  const results: Record<string, unknown> = { checkpoint: source, data: flags.data, pooling, poolingMeaning: FEATURE_POOLING_HELP[pooling], probes: {} as Record<string, number> };
   const record = (name: string, value: number, seconds: number) => {
     (results.probes as Record<string, number>)[name] = value;
     log(`${name.padEnd(28)} ${(100 * value).toFixed(2)}%   (${seconds.toFixed(0)} s)`);
