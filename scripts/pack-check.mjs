@@ -1,9 +1,12 @@
 // Packs every published @maejs package with `npm pack`, installs the tarballs into an empty
 // project (with tfjs-core and the wasm backend from the registry), and runs a real forward pass
 // through the public entry points, in Node ESM and CommonJS. Proves the packages work as users
-// get them: exports, types, files lists and dependencies.
+// get them: exports, types, files lists and dependencies. Prints, per package, its dependencies
+// and what installing it brings in (packages and bytes), and checks the layering: @maejs/formats
+// installs nothing else (it is also installed alone into a second empty project), and @maejs/data
+// installs neither @maejs/mae nor @maejs/weights.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
@@ -31,22 +34,95 @@ function checkSourceMaps(name, dir, files) {
   }
 }
 
+/** The folder `name` resolves to from `fromDir`, as Node looks it up (nearest node_modules first, up to `app`). */
+function resolvePackage(name, fromDir, app) {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dir === app || dir === dirname(dir)) throw new Error(`${name}, needed by ${relative(app, fromDir) || 'the app'}, is not installed`);
+  }
+}
+
+/** What installing `name` brings in: the folders of it, its dependencies and its required peers, transitively. */
+function installedClosure(name, app) {
+  const folders = new Map(); // folder -> package name
+  const visit = (pkgName, fromDir) => {
+    const dir = resolvePackage(pkgName, fromDir, app);
+    if (folders.has(dir)) return;
+    folders.set(dir, pkgName);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const peers = Object.keys(pkg.peerDependencies ?? {}).filter((p) => !pkg.peerDependenciesMeta?.[p]?.optional);
+    for (const dep of [...Object.keys(pkg.dependencies ?? {}), ...peers]) visit(dep, dir);
+  };
+  visit(name, app);
+  return folders;
+}
+
+/** Bytes of the files under `dir`, leaving out nested node_modules (counted as packages of their own). */
+function folderBytes(dir) {
+  return readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? sum : sum + folderBytes(path);
+    return sum + (entry.isFile() ? lstatSync(path).size : 0);
+  }, 0);
+}
+
+const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+/** Prints each package's dependencies and install footprint; returns the @maejs packages each one installs. */
+function reportFootprints(names, app) {
+  const maejsInstalled = new Map();
+  for (const name of names) {
+    const own = resolvePackage(name, app, app);
+    const pkg = JSON.parse(readFileSync(join(own, 'package.json'), 'utf8'));
+    const closure = installedClosure(name, app);
+    const total = [...closure.keys()].reduce((sum, dir) => sum + folderBytes(dir), 0);
+    const maejs = [...new Set(closure.values())].filter((n) => n.startsWith('@maejs/') && n !== name).sort();
+    maejsInstalled.set(name, maejs);
+    const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}).map((p) => `${p} (peer${pkg.peerDependenciesMeta?.[p]?.optional ? ', optional' : ''})`)];
+    const count = closure.size === 1 ? '1 package' : `${closure.size} packages`;
+    console.log(`${name}: ${kib(folderBytes(own))} itself; installing it installs ${count}, ${kib(total)} in all; dependencies: ${deps.join(', ') || 'none'}`);
+  }
+  return maejsInstalled;
+}
+
+/** Installing the @maejs/formats tarball alone into an empty project adds that one package. */
+function checkFormatsAlone(tarball, work) {
+  const alone = join(work, 'formats-alone');
+  run('mkdir', ['-p', alone], work);
+  writeFileSync(join(alone, 'package.json'), JSON.stringify({ name: 'formats-alone', private: true, type: 'module' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], alone);
+  const modules = join(alone, 'node_modules');
+  const installed = readdirSync(modules).filter((d) => !d.startsWith('.')).flatMap((d) => (d.startsWith('@') ? readdirSync(join(modules, d)).map((n) => `${d}/${n}`) : [d]));
+  if (installed.join() !== '@maejs/formats') throw new Error(`installing @maejs/formats alone installed ${installed.join(', ')}; expected only @maejs/formats`);
+  writeFileSync(join(alone, 'check.mjs'), "import { encodeNpy, parseNpy } from '@maejs/formats';\nconst r = parseNpy(encodeNpy({ dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) }));\nif (r.data[1] !== 2) throw new Error('npy round trip');\n");
+  run('node', ['check.mjs'], alone);
+  console.log('@maejs/formats installed alone: node_modules holds only @maejs/formats, and it reads back an .npy it wrote');
+}
+
 const work = mkdtempSync(join(tmpdir(), 'maejs-pack-'));
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 try {
-  const tarballs = published.map(({ dir }) => {
+  const packed = published.map(({ dir }) => {
     const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], dir));
     const files = info.files.map((f) => f.path);
     if (files.some((f) => f.includes('.test.'))) throw new Error(`${info.name}: the tarball ships test files`);
+    if (files.some((f) => f.includes('test-utils/'))) throw new Error(`${info.name}: the tarball ships test helpers (test-utils/)`);
     if (!files.includes('README.md')) throw new Error(`${info.name}: the tarball has no README.md`);
     checkSourceMaps(info.name, dir, files);
-    return join(work, info.filename);
+    return { name: info.name, tarball: join(work, info.filename) };
   });
+  const tarballs = packed.map((p) => p.tarball);
   const app = join(work, 'app');
   run('mkdir', ['-p', app], work);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, type: 'module' }));
   const core = JSON.parse(readFileSync(join(root, 'node_modules/@tensorflow/tfjs-core/package.json'), 'utf8')).version;
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, `@tensorflow/tfjs-core@${core}`, `@tensorflow/tfjs-backend-wasm@${core}`], app);
+  const maejsInstalled = reportFootprints(packed.map((p) => p.name), app);
+  if (maejsInstalled.get('@maejs/formats').length) throw new Error(`@maejs/formats installs ${maejsInstalled.get('@maejs/formats').join(', ')}; expected no other @maejs package`);
+  const dataPulls = maejsInstalled.get('@maejs/data').filter((n) => n === '@maejs/mae' || n === '@maejs/weights');
+  if (dataPulls.length) throw new Error(`@maejs/data installs ${dataPulls.join(' and ')}; expected neither @maejs/mae nor @maejs/weights (it reads files through @maejs/formats)`);
+  checkFormatsAlone(packed.find((p) => p.name === '@maejs/formats').tarball, work);
   writeFileSync(
     join(app, 'check.mjs'),
     `import * as tf from '@tensorflow/tfjs-core';
@@ -57,7 +133,7 @@ import { randomMasking } from '@maejs/masking';
 import { maskedMse } from '@maejs/loss';
 import { ViTEncoder } from '@maejs/vit';
 import { MaeDecoder } from '@maejs/decoder';
-import { parseNpy, encodeNpy } from '@maejs/weights';
+import { parseNpy, encodeNpy } from '@maejs/formats';
 import { main } from '@maejs/cli';
 for (const f of [patchify, randomMasking, maskedMse, ViTEncoder, MaeDecoder, parseNpy, encodeNpy, main]) if (typeof f !== 'function') throw new Error('missing export');
 tf.enableProdMode();
