@@ -37,6 +37,6 @@ describeEachBackend('extractFeatures', () => {
     await expect(extractFeatures(model, images, [7, 8, 8] as never)).rejects.toThrow('extractFeatures: shape is [7, 8, 8]: expected [N, 8, 8, 1] (NHWC)');
     await expect(extractFeatures(model, Array.from(images) as never, [7, 8, 8, 1])).rejects.toThrow(/^extractFeatures: images is \[.*, \.\.\. \(448 items\)\]: expected a Float32Array \[N, H, W, C\]$/);
     await expect(extractFeatures(model, images, [7, 8, 8, 1], { batchSize: 0 })).rejects.toThrow('extractFeatures: batchSize is 0: expected an integer >= 1');
-    await expect(extractFeatures(model, images, [7, 8, 8, 1], { pooling: 'avg' as never })).rejects.toThrow(`extractFeatures: pooling is "avg", expected one of 'cls', 'mean', 'mean-norm'`);
+    await expect(extractFeatures(model, images, [7, 8, 8, 1], { pooling: 'avg' as never })).rejects.toThrow('extractFeatures: pooling is "avg": expected one of "cls", "mean", "mean-norm"');
   });
 });

@@ -78,7 +78,7 @@ describeEachBackend('finetune', () => {
       await expect(finetune(model, train, test, { numClasses: 2, epochs: 2, warmupEpochs: 2 })).rejects.toThrow('finetune: warmupEpochs is 2: expected less than epochs (2)');
       await expect(finetune(model, train, test, { numClasses: 2, maxTrainSamples: 0 })).rejects.toThrow('finetune: maxTrainSamples is 0: expected an integer >= 1');
       await expect(finetune(model, train, test, { numClasses: 2, pooling: 'mean-norm' as never })).rejects.toThrow(
-        `finetune: pooling is "mean-norm", expected 'mean' (official global_pool: fc_norm of the mean of the patch tokens) or 'cls' (final norm, cls token); 'mean-norm' is a feature pooling with no official classifier`,
+        'finetune: pooling is "mean-norm": expected "mean" (official global_pool: fc_norm of the mean of the patch tokens) or "cls" (final norm, cls token); "mean-norm" is a feature pooling with no official classifier',
       );
     });
   });

@@ -274,7 +274,7 @@ function resolveFinetuneOptions(model: FinetuneModel, options: FinetuneOptions):
   const weightDecay = options.weightDecay ?? 0.05;
   checkNonNegative('finetune: weightDecay', weightDecay);
   const pooling = options.pooling ?? 'mean';
-  if (pooling !== 'cls' && pooling !== 'mean') throw new RangeError(`finetune: pooling is ${JSON.stringify(pooling)}, expected 'mean' (official global_pool: fc_norm of the mean of the patch tokens) or 'cls' (final norm, cls token); 'mean-norm' is a feature pooling with no official classifier`);
+  if (pooling !== 'cls' && pooling !== 'mean') failArgument('finetune: pooling', pooling, '"mean" (official global_pool: fc_norm of the mean of the patch tokens) or "cls" (final norm, cls token); "mean-norm" is a feature pooling with no official classifier');
   const headInitStd = options.headInitStd ?? 2e-5;
   checkPositive('finetune: headInitStd', headInitStd);
   if (options.maxTrainSamples !== undefined) checkInteger('finetune: maxTrainSamples', options.maxTrainSamples, 1);

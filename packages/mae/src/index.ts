@@ -2,7 +2,7 @@ export { configFromOfficial, CONFIG_DEFAULTS, MaeConfigError, resolveConfig } fr
 export type { MaeConfig, MaeConfigDefaultedField, MaeConfigInput } from './config.js';
 export { MaskedAutoencoder } from './model.js';
 export type { ForwardOptions, MaeOutput, ModelOptions } from './model.js';
-export { checkFeaturePooling, FEATURE_POOLING_HELP, FEATURE_POOLINGS, featurePoolingList, isFeaturePooling, poolTokens } from './pooling.js';
+export { checkFeaturePooling, FEATURE_POOLING_HELP, FEATURE_POOLINGS, isFeaturePooling, poolTokens } from './pooling.js';
 export type { FeaturePooling } from './pooling.js';
 export { maeTiny28, maeTiny32, maeVitBasePatch16, maeVitHugePatch14, maeVitLargePatch16, preset, PRESETS } from './presets.js';
 export { checkStateDict, fromOfficial, officialOrder, officialShape, StateDictMismatchError, toOfficial } from './state-dict.js';

@@ -120,7 +120,7 @@ describeEachBackend('feature pooling', () => {
 
   it('refuses an unknown pooling, naming it and the choices', () => {
     expect(FEATURE_POOLINGS).toEqual(['cls', 'mean', 'mean-norm']);
-    expect(() => model.features(images, 'max' as never)).toThrow(`MaskedAutoencoder.features: pooling is "max", expected one of 'cls', 'mean', 'mean-norm'`);
+    expect(() => model.features(images, 'max' as never)).toThrow('MaskedAutoencoder.features: pooling is "max": expected one of "cls", "mean", "mean-norm"');
     expect(() => tf.dispose(model.features(images, undefined as never))).not.toThrow(); // the default, 'cls'
   });
 });

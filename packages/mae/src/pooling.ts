@@ -3,6 +3,7 @@
  * (facebookresearch/mae models_vit.py) does, plus the mean of the normed tokens.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { checkOneOf } from '@maejs/backend';
 import { layerNorm2d, type LayerNorm } from '@maejs/vit';
 
 /** The poolings of {@link MaskedAutoencoder.features}, in the order help texts list them. */
@@ -26,11 +27,6 @@ export const FEATURE_POOLING_HELP: Readonly<Record<FeaturePooling, string>> = {
   'mean-norm': 'mean of the patch tokens after the final norm',
 };
 
-/** The choices as `'cls', 'mean', 'mean-norm'`, for error messages. */
-export function featurePoolingList(): string {
-  return FEATURE_POOLINGS.map((p) => `'${p}'`).join(', ');
-}
-
 /** Whether `value` is one of {@link FEATURE_POOLINGS}. */
 export function isFeaturePooling(value: unknown): value is FeaturePooling {
   return (FEATURE_POOLINGS as readonly unknown[]).includes(value);
@@ -38,7 +34,7 @@ export function isFeaturePooling(value: unknown): value is FeaturePooling {
 
 /** Throws a RangeError naming `value` and the choices unless it is a pooling; `where` prefixes the message. */
 export function checkFeaturePooling(where: string, value: unknown): asserts value is FeaturePooling {
-  if (!isFeaturePooling(value)) throw new RangeError(`${where}: pooling is ${JSON.stringify(value) ?? String(value)}, expected one of ${featurePoolingList()}`);
+  checkOneOf(`${where}: pooling`, value, FEATURE_POOLINGS);
 }
 
 /**
