@@ -51,8 +51,8 @@ describeEachBackend('MaeDecoder', () => {
   });
 
   it('rejects sizes and inputs that do not fit, naming the value and what was expected', () => {
-    expect(() => new MaeDecoder(params, { ...options, numPatches: 5 })).toThrow('MaeDecoder: numPatches 5 is not a square: expected gridSize^2 patches (a square grid)');
-    expect(() => new MaeDecoder(new ParamRegistry(), { ...options, patchDim: 0 })).toThrow('MaeDecoder: patchDim is 0: expected a positive integer');
+    expect(() => new MaeDecoder(params, { ...options, numPatches: 5 })).toThrow('MaeDecoder: numPatches is 5: expected a square number (gridSize^2 patches, a square grid)');
+    expect(() => new MaeDecoder(new ParamRegistry(), { ...options, patchDim: 0 })).toThrow('MaeDecoder: patchDim is 0: expected an integer >= 1');
     expect(() => new MaeDecoder(new ParamRegistry(), { ...options, decoderDepth: 1.5 })).toThrow('MaeDecoder: decoderDepth is 1.5: expected an integer >= 0');
     const decoder = new MaeDecoder(new ParamRegistry(), options);
     const ids = tf.tensor2d([[0, 1, 2, 3]], undefined, 'int32');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { expandTo, permuteTokens } from '@maejs/backend';
+import { checkInteger, expandTo, failArgument, permuteTokens } from '@maejs/backend';
 import { Block, LayerNorm, Linear, ParamRegistry, sincosPosEmbed2d, tokenInit } from '@maejs/vit';
 
 /** Sizes of the MAE decoder. */
@@ -35,12 +35,10 @@ export class MaeDecoder {
     readonly options: MaeDecoderOptions,
   ) {
     const o = options;
-    for (const key of ['numPatches', 'embedDim', 'patchDim', 'decoderEmbedDim'] as const) {
-      if (!Number.isInteger(o[key]) || o[key] < 1) throw new Error(`MaeDecoder: ${key} is ${o[key]}: expected a positive integer`);
-    }
-    if (!Number.isInteger(o.decoderDepth) || o.decoderDepth < 0) throw new Error(`MaeDecoder: decoderDepth is ${o.decoderDepth}: expected an integer >= 0`);
+    for (const key of ['numPatches', 'embedDim', 'patchDim', 'decoderEmbedDim'] as const) checkInteger(`MaeDecoder: ${key}`, o[key], 1);
+    checkInteger('MaeDecoder: decoderDepth', o.decoderDepth, 0);
     const grid = Math.round(Math.sqrt(o.numPatches));
-    if (grid * grid !== o.numPatches) throw new Error(`MaeDecoder: numPatches ${o.numPatches} is not a square: expected gridSize^2 patches (a square grid)`);
+    if (grid * grid !== o.numPatches) failArgument('MaeDecoder: numPatches', o.numPatches, 'a square number (gridSize^2 patches, a square grid)');
     this.maskToken = params.add('mask_token', tokenInit([1, 1, o.decoderEmbedDim], params.nextSeed()));
     this.decoderPosEmbed = params.add('decoder_pos_embed', tf.tensor3d(sincosPosEmbed2d(o.decoderEmbedDim, grid, true), [1, 1 + o.numPatches, o.decoderEmbedDim]), 'plain', false);
     this.decoderEmbed = new Linear(params, 'decoder_embed', o.embedDim, o.decoderEmbedDim);

@@ -18,10 +18,10 @@ describeEachBackend('MaeConfigInput', () => {
 
   it('an empty config or a missing architecture field is a type error and a run-time error naming the field', () => {
     // @ts-expect-error imgSize, patchSize, embedDim, ... are required
-    expect(() => new MaskedAutoencoder({})).toThrow('MaeConfig.imgSize is undefined: expected a positive integer');
+    expect(() => new MaskedAutoencoder({})).toThrow('MaeConfig.imgSize is undefined: expected an integer >= 1');
     const { decoderNumHeads, ...withoutHeads } = architecture;
     expect(decoderNumHeads).toBe(2);
     // @ts-expect-error decoderNumHeads is required
-    expect(() => new MaskedAutoencoder(withoutHeads)).toThrow('MaeConfig.decoderNumHeads is undefined: expected a positive integer');
+    expect(() => new MaskedAutoencoder(withoutHeads)).toThrow('MaeConfig.decoderNumHeads is undefined: expected an integer >= 1');
   });
 });

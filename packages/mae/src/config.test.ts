@@ -16,12 +16,15 @@ describe('resolveConfig', () => {
     [{ embedDim: 6, numHeads: 3 }, /MaeConfig\.embedDim is 6: expected a multiple of 4/],
     [{ maskRatio: 1 }, /MaeConfig\.maskRatio is 1: expected a number in \[0, 1\)/],
     [{ maskRatio: -0.1 }, /MaeConfig\.maskRatio is -0\.1: expected a number in \[0, 1\)/],
-    [{ patchSize: 0 }, /MaeConfig\.patchSize is 0: expected a positive integer/],
+    [{ patchSize: 0 }, /MaeConfig\.patchSize is 0: expected an integer >= 1/],
     [{ depth: 1.5 }, /MaeConfig\.depth is 1\.5: expected an integer >= 0/],
-    [{ inChans: '1' }, /MaeConfig\.inChans is "1": expected a positive integer/],
+    [{ inChans: '1' }, /MaeConfig\.inChans is "1": expected an integer >= 1/],
     [{ mlpRatio: 0 }, /MaeConfig\.mlpRatio is 0: expected a finite number > 0/],
     [{ normPixLoss: 'yes' }, /MaeConfig\.normPixLoss is "yes": expected true or false/],
-    [{ layerNormEps: 0 }, /MaeConfig\.layerNormEps is 0: expected a number > 0/],
+    [{ layerNormEps: 0 }, /MaeConfig\.layerNormEps is 0: expected a finite number > 0/],
+    [{ maskRatio: '0.75' }, /MaeConfig\.maskRatio is "0\.75": expected a number in \[0, 1\)/],
+    [{ mlpRatio: Infinity }, /MaeConfig\.mlpRatio is Infinity: expected a finite number > 0/],
+    [{ normPixLoss: true, patchSize: 1, imgSize: 28, inChans: 1 }, /MaeConfig\.normPixLoss is true: expected false when a patch holds a single value/],
     [{ imgsize: 28 }, /MaeConfig\.imgsize is not a config field: expected one of imgSize/],
   ])('rejects %j', (patch, message) => {
     expect(() => resolveConfig({ ...tiny, ...(patch as object) })).toThrow(message);
@@ -30,7 +33,7 @@ describe('resolveConfig', () => {
   it('rejects a missing field by name', () => {
     const { embedDim, ...rest } = tiny;
     expect(embedDim).toBe(64);
-    expect(() => resolveConfig(rest)).toThrow(/MaeConfig\.embedDim is undefined: expected a positive integer/);
+    expect(() => resolveConfig(rest)).toThrow(/MaeConfig\.embedDim is undefined: expected an integer >= 1/);
   });
 });
 
@@ -41,7 +44,8 @@ describe('configFromOfficial', () => {
   });
 
   it('rejects a non-object', () => {
-    expect(() => configFromOfficial([] as never)).toThrow(/expected a JSON object with official keyword names/);
+    expect(() => configFromOfficial([] as never)).toThrow('MaeConfig.(root) is []: expected a JSON object with official keyword names (img_size, patch_size, ...)');
+    expect(() => resolveConfig(null as never)).toThrow('MaeConfig.(root) is null: expected an object');
   });
 });
 

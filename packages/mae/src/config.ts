@@ -1,3 +1,4 @@
+import { checkInteger, checkOneOf, checkPositive, describeMismatch, failArgument, type ArgumentErrorMaker } from '@maejs/backend';
 import { checkMaskRatio } from '@maejs/masking';
 import type { ViTEncoderOptions } from '@maejs/vit';
 
@@ -50,8 +51,12 @@ export class MaeConfigError extends Error {
   }
 }
 
-function fail(field: string, value: unknown, expected: string): never {
-  throw new MaeConfigError(field, `is ${JSON.stringify(value) ?? String(value)}: expected ${expected}`);
+/** The error of a failed field check: a {@link MaeConfigError} for `field` with the shared argument message. */
+const configError: ArgumentErrorMaker = (field, value, expected) => new MaeConfigError(field, describeMismatch(value, expected));
+
+/** Throws a {@link MaeConfigError}: `MaeConfig.<field> is <value>: expected <expected>`. */
+export function failConfig(field: string, value: unknown, expected: string): never {
+  return failArgument(field, value, expected, configError);
 }
 
 /**
@@ -59,30 +64,22 @@ function fail(field: string, value: unknown, expected: string): never {
  * its value and what is allowed. Unknown fields are refused (a typo would otherwise be ignored).
  */
 export function resolveConfig(partial: Partial<MaeConfig>): Readonly<MaeConfig> {
-  if (partial === null || typeof partial !== 'object') throw new MaeConfigError('(root)', `is ${String(partial)}: expected an object`);
+  if (partial === null || typeof partial !== 'object') failConfig('(root)', partial, 'an object');
   for (const key of Object.keys(partial)) {
     if (!FIELDS.has(key)) throw new MaeConfigError(key, `is not a config field: expected one of ${[...FIELDS].join(', ')}`);
   }
   const c = { ...CONFIG_DEFAULTS, ...partial } as MaeConfig;
-  for (const field of INTEGER_FIELDS) {
-    const v = c[field];
-    const min = field === 'depth' || field === 'decoderDepth' ? 0 : 1;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(field, v, min === 0 ? 'an integer >= 0' : 'a positive integer');
-  }
-  if (c.imgSize % c.patchSize !== 0) fail('imgSize', c.imgSize, `a multiple of patchSize ${c.patchSize}`);
-  if (c.embedDim % c.numHeads !== 0) fail('embedDim', c.embedDim, `divisible by numHeads ${c.numHeads}`);
-  if (c.decoderEmbedDim % c.decoderNumHeads !== 0) fail('decoderEmbedDim', c.decoderEmbedDim, `divisible by decoderNumHeads ${c.decoderNumHeads}`);
-  if (c.embedDim % 4 !== 0) fail('embedDim', c.embedDim, 'a multiple of 4 (2-D sin-cos position embedding)');
-  if (c.decoderEmbedDim % 4 !== 0) fail('decoderEmbedDim', c.decoderEmbedDim, 'a multiple of 4 (2-D sin-cos position embedding)');
-  if (typeof c.mlpRatio !== 'number' || !(c.mlpRatio > 0) || !Number.isFinite(c.mlpRatio)) fail('mlpRatio', c.mlpRatio, 'a finite number > 0');
-  if (typeof c.normPixLoss !== 'boolean') fail('normPixLoss', c.normPixLoss, 'true or false');
-  if (c.normPixLoss && c.patchSize * c.patchSize * c.inChans < 2) fail('normPixLoss', c.normPixLoss, 'false when a patch holds a single value');
-  try {
-    checkMaskRatio(c.maskRatio);
-  } catch {
-    fail('maskRatio', c.maskRatio, 'a number in [0, 1)');
-  }
-  if (typeof c.layerNormEps !== 'number' || !(c.layerNormEps > 0)) fail('layerNormEps', c.layerNormEps, 'a number > 0');
+  for (const field of INTEGER_FIELDS) checkInteger(field, c[field], field === 'depth' || field === 'decoderDepth' ? 0 : 1, Infinity, configError);
+  if (c.imgSize % c.patchSize !== 0) failConfig('imgSize', c.imgSize, `a multiple of patchSize ${c.patchSize}`);
+  if (c.embedDim % c.numHeads !== 0) failConfig('embedDim', c.embedDim, `divisible by numHeads ${c.numHeads}`);
+  if (c.decoderEmbedDim % c.decoderNumHeads !== 0) failConfig('decoderEmbedDim', c.decoderEmbedDim, `divisible by decoderNumHeads ${c.decoderNumHeads}`);
+  if (c.embedDim % 4 !== 0) failConfig('embedDim', c.embedDim, 'a multiple of 4 (2-D sin-cos position embedding)');
+  if (c.decoderEmbedDim % 4 !== 0) failConfig('decoderEmbedDim', c.decoderEmbedDim, 'a multiple of 4 (2-D sin-cos position embedding)');
+  checkPositive('mlpRatio', c.mlpRatio, configError);
+  checkOneOf('normPixLoss', c.normPixLoss, [true, false], configError);
+  if (c.normPixLoss && c.patchSize * c.patchSize * c.inChans < 2) failConfig('normPixLoss', c.normPixLoss, 'false when a patch holds a single value');
+  checkMaskRatio(c.maskRatio, 'maskRatio', configError);
+  checkPositive('layerNormEps', c.layerNormEps, configError);
   return Object.freeze(c);
 }
 
@@ -110,7 +107,7 @@ export const OFFICIAL_NAMES: Readonly<Record<string, keyof MaeConfig>> = {
  */
 export function configFromOfficial(official: Record<string, unknown>): Readonly<MaeConfig> {
   if (official === null || typeof official !== 'object' || Array.isArray(official)) {
-    throw new MaeConfigError('(root)', `is ${JSON.stringify(official)}: expected a JSON object with official keyword names (img_size, patch_size, ...)`);
+    failConfig('(root)', official, 'a JSON object with official keyword names (img_size, patch_size, ...)');
   }
   const partial: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(OFFICIAL_NAMES)) {

@@ -8,7 +8,8 @@
  * epsilon. Those come from the caller (a flag, a config file, a preset), and a missing head count
  * is an error that names the field.
  */
-import { CONFIG_DEFAULTS, MaeConfigError, OFFICIAL_NAMES, resolveConfig, type MaeConfig } from './config.js';
+import { showShape } from '@maejs/backend';
+import { CONFIG_DEFAULTS, failConfig, MaeConfigError, OFFICIAL_NAMES, resolveConfig, type MaeConfig } from './config.js';
 
 /** Shapes of a state dict by key (official names). */
 export type ShapeMap = ReadonlyMap<string, readonly number[]>;
@@ -123,8 +124,6 @@ export function officialShapes(config: MaeConfig, options: { decoder?: boolean }
   return out;
 }
 
-const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
-
 /** Number of blocks `prefix.N.` present (max N + 1), and the indices missing below it. */
 function countBlocks(keys: string[], prefix: string): { depth: number; gaps: number[] } {
   const pattern = new RegExp(`^${prefix}\\.(\\d+)\\.`);
@@ -149,10 +148,10 @@ function inferPatch(shapes: ShapeMap, out: InferredFields): void {
   const w = shapes.get('patch_embed.proj.weight');
   if (!w) return;
   if (w.length !== 4 || w[2] !== w[3]) {
-    out.problems.push(`patch_embed.proj.weight has shape ${shapeText(w)}; expected [D, C, p, p] (square patches)`);
+    out.problems.push(`patch_embed.proj.weight has shape ${showShape(w)}; expected [D, C, p, p] (square patches)`);
     return;
   }
-  const ev = `patch_embed.proj.weight ${shapeText(w)}`;
+  const ev = `patch_embed.proj.weight ${showShape(w)}`;
   Object.assign(out.fields, { embedDim: w[0], inChans: w[1], patchSize: w[2] });
   Object.assign(out.evidence, { embedDim: ev, inChans: ev, patchSize: ev });
 }
@@ -164,7 +163,7 @@ function gridOf(key: string, shapes: ShapeMap, out: InferredFields): number | un
   const l = s.length === 3 ? s[1] - 1 : -1;
   const g = Math.round(Math.sqrt(Math.max(l, 0)));
   if (s.length !== 3 || s[0] !== 1 || l < 1 || g * g !== l) {
-    out.problems.push(`${key} has shape ${shapeText(s)}; expected [1, 1 + g*g, D] (a cls row and a square grid of patches)`);
+    out.problems.push(`${key} has shape ${showShape(s)}; expected [1, 1 + g*g, D] (a cls row and a square grid of patches)`);
     return undefined;
   }
   return g;
@@ -177,10 +176,10 @@ function inferBlocks(keys: string[], shapes: ShapeMap, prefix: string, out: Infe
   const fc1 = shapes.get(`${prefix}.0.mlp.fc1.weight`);
   if (!fc1) return { depth };
   if (fc1.length !== 2 || fc1[1] < 1) {
-    out.problems.push(`${prefix}.0.mlp.fc1.weight has shape ${shapeText(fc1)}; expected [hidden, dim]`);
+    out.problems.push(`${prefix}.0.mlp.fc1.weight has shape ${showShape(fc1)}; expected [hidden, dim]`);
     return { depth };
   }
-  return { depth, ratio: mlpRatioFor(fc1[0], fc1[1]), ev: `${prefix}.0.mlp.fc1.weight ${shapeText(fc1)}` };
+  return { depth, ratio: mlpRatioFor(fc1[0], fc1[1]), ev: `${prefix}.0.mlp.fc1.weight ${showShape(fc1)}` };
 }
 
 /** Decoder width, depth and MLP ratio; checks the decoder's ratio against the encoder's. */
@@ -188,8 +187,8 @@ function inferDecoder(keys: string[], shapes: ShapeMap, out: InferredFields): vo
   const embed = shapes.get('decoder_embed.weight');
   if (embed && embed.length === 2) {
     out.fields.decoderEmbedDim = embed[0];
-    out.evidence.decoderEmbedDim = `decoder_embed.weight ${shapeText(embed)}`;
-  } else if (embed) out.problems.push(`decoder_embed.weight has shape ${shapeText(embed)}; expected [decoderEmbedDim, embedDim]`);
+    out.evidence.decoderEmbedDim = `decoder_embed.weight ${showShape(embed)}`;
+  } else if (embed) out.problems.push(`decoder_embed.weight has shape ${showShape(embed)}; expected [decoderEmbedDim, embedDim]`);
   const blocks = inferBlocks(keys, shapes, 'decoder_blocks', out);
   out.fields.decoderDepth = blocks.depth;
   out.evidence.decoderDepth = `decoder_blocks.N: ${blocks.depth} blocks`;
@@ -223,7 +222,7 @@ export function inferConfigFields(shapes: ShapeMap): InferredFields {
   const grid = gridOf('pos_embed', shapes, out) ?? gridOf('decoder_pos_embed', shapes, out);
   if (grid !== undefined && out.fields.patchSize !== undefined) {
     out.fields.imgSize = grid * out.fields.patchSize;
-    out.evidence.imgSize = `${shapes.has('pos_embed') ? 'pos_embed' : 'decoder_pos_embed'} ${shapeText(shapes.get(shapes.has('pos_embed') ? 'pos_embed' : 'decoder_pos_embed')!)}: a ${grid}x${grid} grid of ${out.fields.patchSize}-pixel patches`;
+    out.evidence.imgSize = `${shapes.has('pos_embed') ? 'pos_embed' : 'decoder_pos_embed'} ${showShape(shapes.get(shapes.has('pos_embed') ? 'pos_embed' : 'decoder_pos_embed')!)}: a ${grid}x${grid} grid of ${out.fields.patchSize}-pixel patches`;
   }
   if (out.hasDecoder) inferDecoder(keys, shapes, out);
   return out;
@@ -326,7 +325,7 @@ export function inferConfig(stateShapes: ShapeMap, given: Partial<MaeConfig> = {
  * not validated here (inferConfig / resolveConfig do that).
  */
 export function partialConfigFromJson(json: unknown): Partial<MaeConfig> {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new MaeConfigError('(root)', `is ${JSON.stringify(json)}: expected a JSON object`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) failConfig('(root)', json, 'a JSON object');
   const obj = json as Record<string, unknown>;
   const known = (o: Record<string, unknown>) => Object.keys(o).some((k) => k in OFFICIAL_NAMES || (FIELD_NAMES as string[]).includes(k));
   const inner = !known(obj) && obj.config && typeof obj.config === 'object' && !Array.isArray(obj.config) ? (obj.config as Record<string, unknown>) : obj;

@@ -58,8 +58,8 @@ describeEachBackend('MaskedAutoencoder', () => {
 
   it('rejects a mask ratio outside [0, 1) and noise of the wrong shape', () => {
     const images = tf.zeros([2, 8, 8, 2]) as tf.Tensor4D;
-    expect(() => model.forward(images, { maskRatio: 1 })).toThrow(/maskRatio must be a number in \[0, 1\), got 1/);
-    expect(() => model.forward(images, { maskRatio: NaN })).toThrow(/maskRatio must be a number in \[0, 1\), got NaN/);
+    expect(() => model.forward(images, { maskRatio: 1 })).toThrow('MaskedAutoencoder.forward: maskRatio is 1: expected a number in [0, 1)');
+    expect(() => model.forward(images, { maskRatio: NaN })).toThrow('MaskedAutoencoder.forward: maskRatio is NaN: expected a number in [0, 1)');
     const noise = tf.zeros([2, 5]) as tf.Tensor2D;
     expect(() => model.forward(images, { noise })).toThrow(/noise must be \[N, L\] = \[2, 4\], got \[2,5\]/);
     tf.dispose([images, noise]);

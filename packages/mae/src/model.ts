@@ -81,7 +81,7 @@ export class MaskedAutoencoder {
    */
   forwardEncoder(images: tf.Tensor4D, options: ForwardOptions = {}) {
     const maskRatio = options.maskRatio ?? this.config.maskRatio;
-    checkMaskRatio(maskRatio);
+    checkMaskRatio(maskRatio, 'MaskedAutoencoder.forward: maskRatio');
     this.checkImages(images);
     return tf.tidy(() => {
       const tokens = this.encoder.embed(images); // [N, L, D]

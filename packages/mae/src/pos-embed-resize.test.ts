@@ -82,7 +82,9 @@ describe('position embedding for another image size (28 -> 56, patch 4: grid 7 -
     expect(out.get('pos_embed')!.shape).toEqual([1, 197, 64]);
     expect(out.get('decoder_pos_embed')!.data).toEqual(sincosPosEmbed2d(32, 14, true));
     expect(out.get('norm.weight')).toBe(other);
-    expect(() => resizeStateDictPosEmbed(state, 4, 30, 'sincos')).toThrow(/image size 30 is not a multiple of the patch size 4/);
+    expect(() => resizeStateDictPosEmbed(state, 4, 30, 'sincos')).toThrow('resizeStateDictPosEmbed: newImgSize is 30: expected a multiple of the patch size 4');
+    expect(() => resizePosEmbed(pos7, 0, 'sincos')).toThrow('resizePosEmbed: newGrid is 0: expected an integer >= 1');
+    expect(() => resizePosEmbed(pos7, 2.5, 'bicubic')).toThrow('resizePosEmbed: newGrid is 2.5: expected an integer >= 1');
     expect(() => resizePosEmbed({ shape: [1, 49, 64], data: new Float32Array(49 * 64) }, 14, 'bicubic')).toThrow(/shape \[1,49,64\] is not \[1, 1 \+ g\*g, D\]/);
   });
 });

@@ -7,6 +7,7 @@
  * Pure JS on Float32Arrays (computed in float64, rounded once); PyTorch computes in float32,
  * so bicubic values can differ from torch's in the last bits.
  */
+import { checkInteger, failArgument } from '@maejs/backend';
 import { sincosPosEmbed2d } from '@maejs/vit';
 import type { StateTensor } from './state-dict.js';
 
@@ -76,7 +77,7 @@ export function resizePosEmbed(posEmbed: StateTensor, newGrid: number, method: P
   if (posEmbed.shape.length !== 3 || one !== 1 || oldGrid * oldGrid !== t - extraTokens) {
     throw new Error(`resizePosEmbed: shape [${posEmbed.shape}] is not [1, ${extraTokens} + g*g, D]`);
   }
-  if (!Number.isInteger(newGrid) || newGrid < 1) throw new Error(`resizePosEmbed: new grid size must be a positive integer, got ${newGrid}`);
+  checkInteger('resizePosEmbed: newGrid', newGrid, 1);
   const out = new Float32Array((extraTokens + newGrid * newGrid) * d);
   out.set(posEmbed.data.subarray(0, extraTokens * d)); // cls row kept
   const gridRows = method === 'sincos' ? sincosPosEmbed2d(d, newGrid, false) : bicubicResizeGrid(posEmbed.data.subarray(extraTokens * d), oldGrid, newGrid, d);
@@ -90,7 +91,7 @@ export function resizePosEmbed(posEmbed: StateTensor, newGrid: number, method: P
  * tensor is shared, not copied.
  */
 export function resizeStateDictPosEmbed(state: Map<string, StateTensor>, patchSize: number, newImgSize: number, method: PosEmbedResizeMethod): Map<string, StateTensor> {
-  if (newImgSize % patchSize !== 0) throw new Error(`image size ${newImgSize} is not a multiple of the patch size ${patchSize}`);
+  if (newImgSize % patchSize !== 0) failArgument('resizeStateDictPosEmbed: newImgSize', newImgSize, `a multiple of the patch size ${patchSize}`);
   const grid = newImgSize / patchSize;
   const out = new Map<string, StateTensor>();
   for (const [key, value] of state) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inversePermutation, permuteTokens, stableRanks, tfSeed } from '@maejs/backend';
+import { checkInRange, inversePermutation, permuteTokens, rangeError, stableRanks, tfSeed, type ArgumentErrorMaker } from '@maejs/backend';
 
 /** Result of {@link randomMasking}. All tensors are new; the caller owns them. */
 export interface MaskingResult {
@@ -18,11 +18,12 @@ export function lenKeep(numTokens: number, maskRatio: number): number {
   return Math.floor(numTokens * (1 - maskRatio));
 }
 
-/** Checks maskRatio is a number in [0, 1). */
-export function checkMaskRatio(maskRatio: number, where = 'maskRatio'): void {
-  if (typeof maskRatio !== 'number' || !Number.isFinite(maskRatio) || maskRatio < 0 || maskRatio >= 1) {
-    throw new Error(`${where} must be a number in [0, 1), got ${String(maskRatio)}`);
-  }
+/**
+ * Throws unless maskRatio is a number in [0, 1): `<where> is <value>: expected a number in [0, 1)`,
+ * as the error `makeError` builds (a RangeError by default).
+ */
+export function checkMaskRatio(maskRatio: unknown, where = 'maskRatio', makeError: ArgumentErrorMaker = rangeError): asserts maskRatio is number {
+  checkInRange(where, maskRatio, 0, 1, '[)', makeError);
 }
 
 /**
@@ -46,7 +47,7 @@ export function maskingNoise(n: number, numTokens: number, seed?: number): tf.Te
  */
 export function randomMasking(x: tf.Tensor3D, maskRatio: number, noise?: tf.Tensor2D, seed?: number): MaskingResult {
   if (x.rank !== 3) throw new Error(`randomMasking: x must be [N, L, D], got shape [${x.shape}]`);
-  checkMaskRatio(maskRatio);
+  checkMaskRatio(maskRatio, 'randomMasking: maskRatio');
   const [n, l, d] = x.shape;
   if (noise !== undefined && (noise.rank !== 2 || noise.shape[0] !== n || noise.shape[1] !== l)) {
     throw new Error(`randomMasking: noise must be [N, L] = [${n}, ${l}], got [${noise.shape}]`);

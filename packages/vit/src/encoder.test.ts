@@ -97,11 +97,11 @@ describeEachBackend('ViTEncoder', () => {
   });
 
   it('rejects sizes and images that do not fit, naming the value and what was expected', () => {
-    expect(() => new ViTEncoder(params, { ...options, imgSize: 10 })).toThrow('ViTEncoder: imgSize 10 is not a multiple of patchSize 4: expected a whole grid of patches');
-    expect(() => new ViTEncoder(new ParamRegistry(), { ...options, patchSize: 0 })).toThrow('ViTEncoder: patchSize is 0: expected a positive integer');
+    expect(() => new ViTEncoder(params, { ...options, imgSize: 10 })).toThrow('ViTEncoder: imgSize is 10: expected a multiple of patchSize 4 (a whole grid of patches)');
+    expect(() => new ViTEncoder(new ParamRegistry(), { ...options, patchSize: 0 })).toThrow('ViTEncoder: patchSize is 0: expected an integer >= 1');
     expect(() => new ViTEncoder(new ParamRegistry(), { ...options, depth: -1 })).toThrow('ViTEncoder: depth is -1: expected an integer >= 0');
-    expect(() => new ViTEncoder(new ParamRegistry(), { ...options, embedDim: 6, numHeads: 3 })).toThrow('2-D sin-cos position embedding needs embedDim divisible by 4, got 6');
-    expect(() => new ViTEncoder(new ParamRegistry(), { ...options, numHeads: 3 })).toThrow("Attention 'blocks.0.attn': dim 8 is not a multiple of numHeads 3");
+    expect(() => new ViTEncoder(new ParamRegistry(), { ...options, embedDim: 6, numHeads: 3 })).toThrow('sincosPosEmbed2d: embedDim is 6: expected a multiple of 4 (2-D sin-cos position embedding)');
+    expect(() => new ViTEncoder(new ParamRegistry(), { ...options, numHeads: 3 })).toThrow("Attention 'blocks.0.attn': dim is 8: expected a multiple of numHeads 3");
     const encoder = new ViTEncoder(new ParamRegistry(), options);
     expect(() => encoder.apply(tf.zeros([2, 8, 8]) as unknown as tf.Tensor4D)).toThrow('images must be NHWC [N, 8, 8, 2], got rank 3 shape [2,8,8]');
     expect(() => encoder.apply(tf.zeros([2, 12, 12, 2]) as tf.Tensor4D)).toThrow('images are 12x12, but the model expects 8x8 (imgSize)');

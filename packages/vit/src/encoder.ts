@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { expandTo, linear, tfSeed } from '@maejs/backend';
+import { checkInteger, expandTo, failArgument, linear, tfSeed } from '@maejs/backend';
 import { patchify } from '@maejs/patchify';
-import { Block, checkPositiveInt, LayerNorm } from './layers.js';
+import { Block, LayerNorm } from './layers.js';
 import { ParamRegistry, xavierUniform } from './params.js';
 import { sincosPosEmbed2d } from './pos-embed.js';
 
@@ -76,9 +76,9 @@ export class ViTEncoder {
     readonly options: ViTEncoderOptions,
   ) {
     const o = options;
-    for (const key of ['imgSize', 'patchSize', 'inChans', 'embedDim'] as const) checkPositiveInt(`ViTEncoder: ${key}`, o[key]);
-    if (!Number.isInteger(o.depth) || o.depth < 0) throw new Error(`ViTEncoder: depth is ${o.depth}: expected an integer >= 0`);
-    if (o.imgSize % o.patchSize !== 0) throw new Error(`ViTEncoder: imgSize ${o.imgSize} is not a multiple of patchSize ${o.patchSize}: expected a whole grid of patches`);
+    for (const key of ['imgSize', 'patchSize', 'inChans', 'embedDim'] as const) checkInteger(`ViTEncoder: ${key}`, o[key], 1);
+    checkInteger('ViTEncoder: depth', o.depth, 0);
+    if (o.imgSize % o.patchSize !== 0) failArgument('ViTEncoder: imgSize', o.imgSize, `a multiple of patchSize ${o.patchSize} (a whole grid of patches)`);
     const grid = o.imgSize / o.patchSize;
     this.numPatches = grid * grid;
     // Definition order follows the official state dict: cls_token, pos_embed, (mask_token), patch_embed, blocks, norm.

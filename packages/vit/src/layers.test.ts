@@ -88,9 +88,10 @@ describeEachBackend('vit layers', () => {
     expect(() => ln.apply(tf.zeros([2, 3]))).toThrow("LayerNorm 'norm': input has shape [2,3], expected [..., 4] (last axis = features)");
     const attn = new Attention(params, 'attn', 4, 2);
     expect(() => attn.apply(tf.zeros([3, 4]))).toThrow("Attention 'attn': input has shape [3,4], expected [B, T, 4]");
-    expect(() => new Attention(params, 'a6', 6, 4)).toThrow("Attention 'a6': dim 6 is not a multiple of numHeads 4: expected dim = numHeads * headDim");
-    expect(() => new Attention(params, 'a0', 4, 0)).toThrow("Attention 'a0': numHeads is 0: expected a positive integer");
-    expect(() => new Linear(params, 'half', 2.5, 3)).toThrow("Linear 'half': inDim is 2.5: expected a positive integer");
-    expect(() => new LayerNorm(params, 'ln0', 4, 0)).toThrow("LayerNorm 'ln0': eps is 0: expected a positive number");
+    expect(() => new Attention(params, 'a6', 6, 4)).toThrow("Attention 'a6': dim is 6: expected a multiple of numHeads 4 (dim = numHeads * headDim)");
+    expect(() => new Attention(params, 'a0', 4, 0)).toThrow("Attention 'a0': numHeads is 0: expected an integer >= 1");
+    expect(() => new Linear(params, 'half', 2.5, 3)).toThrow("Linear 'half': inDim is 2.5: expected an integer >= 1");
+    expect(() => new LayerNorm(params, 'ln0', 4, 0)).toThrow("LayerNorm 'ln0': eps is 0: expected a finite number > 0");
+    expect(() => new LayerNorm(params, 'lnd', 0, 1e-6)).toThrow("LayerNorm 'lnd': dim is 0: expected an integer >= 1");
   });
 });

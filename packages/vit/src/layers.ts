@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { linear } from '@maejs/backend';
+import { checkInteger, checkPositive, failArgument, linear } from '@maejs/backend';
 import { gelu, layerNorm2d } from './fused.js';
 import { ParamRegistry, xavierUniform } from './params.js';
-
-/** Throws unless `value` is a positive integer; `what` names it in the message. */
-export function checkPositiveInt(what: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${what} is ${value}: expected a positive integer`);
-}
 
 /** Throws unless the last axis of x has `expected` features; `what` names the layer. */
 function checkLastDim(what: string, x: tf.Tensor, expected: number): void {
@@ -30,8 +25,8 @@ export class Linear {
     readonly inDim: number,
     readonly outDim: number,
   ) {
-    checkPositiveInt(`Linear '${name}': inDim`, inDim);
-    checkPositiveInt(`Linear '${name}': outDim`, outDim);
+    checkInteger(`Linear '${name}': inDim`, inDim, 1);
+    checkInteger(`Linear '${name}': outDim`, outDim, 1);
     this.weight = params.add(`${name}.weight`, xavierUniform([inDim, outDim], params.nextSeed()), 'linear');
     this.bias = params.add(`${name}.bias`, tf.zeros([outDim]));
   }
@@ -57,8 +52,8 @@ export class LayerNorm {
     readonly dim: number,
     readonly eps: number,
   ) {
-    checkPositiveInt(`LayerNorm '${name}': dim`, dim);
-    if (!(eps > 0)) throw new Error(`LayerNorm '${name}': eps is ${eps}: expected a positive number`);
+    checkInteger(`LayerNorm '${name}': dim`, dim, 1);
+    checkPositive(`LayerNorm '${name}': eps`, eps);
     this.weight = params.add(`${name}.weight`, tf.ones([dim]));
     this.bias = params.add(`${name}.bias`, tf.zeros([dim]));
   }
@@ -89,8 +84,8 @@ export class Attention {
     readonly dim: number,
     readonly numHeads: number,
   ) {
-    checkPositiveInt(`Attention '${name}': numHeads`, numHeads);
-    if (dim % numHeads !== 0) throw new Error(`Attention '${name}': dim ${dim} is not a multiple of numHeads ${numHeads}: expected dim = numHeads * headDim`);
+    checkInteger(`Attention '${name}': numHeads`, numHeads, 1);
+    if (dim % numHeads !== 0) failArgument(`Attention '${name}': dim`, dim, `a multiple of numHeads ${numHeads} (dim = numHeads * headDim)`);
     this.headDim = dim / numHeads;
     this.scale = this.headDim ** -0.5;
     this.qkv = new Linear(params, `${name}.qkv`, dim, 3 * dim);

@@ -1,3 +1,5 @@
+import { failArgument } from '@maejs/backend';
+
 /**
  * Fixed 2-D sin-cos position embedding of MAE (official util/pos_embed.py), computed in
  * float64 and rounded to float32 once, as the official code does with numpy.
@@ -8,7 +10,7 @@
  * @returns Float32Array of [(clsToken ? 1 : 0) + gridSize^2, embedDim], row-major; the cls row is zeros.
  */
 export function sincosPosEmbed2d(embedDim: number, gridSize: number, clsToken: boolean): Float32Array {
-  if (embedDim % 4 !== 0) throw new Error(`2-D sin-cos position embedding needs embedDim divisible by 4, got ${embedDim}`);
+  if (embedDim % 4 !== 0) failArgument('sincosPosEmbed2d: embedDim', embedDim, 'a multiple of 4 (2-D sin-cos position embedding)');
   const quarter = embedDim / 4;
   const omega = Array.from({ length: quarter }, (_, k) => 1 / 10000 ** (k / quarter));
   const offset = clsToken ? 1 : 0;
