@@ -7,10 +7,24 @@
  * register block over them (4x8 measured fastest here: 5x8, 6x8 and 4x12 spill registers in V8).
  *
  * Built with clang for wasm32 (no libc, no imports) by ../scripts/build-wasm-kernels.mjs; the
- * result is committed beside this file (batch-matmul.wasm), so a build needs no C toolchain.
+ * results are committed beside this file (kernels.wasm, and kernels-relaxed.wasm with MADD
+ * fused), so a build needs no C toolchain.
  * Memory is this module's own; the caller copies operands in at `a`, `b`, and reads `c` back.
  */
 #include <wasm_simd128.h>
+
+/*
+ * MADD(a, b, c) = a * b + c per lane. Built with -DMAEJS_RELAXED_SIMD -mrelaxed-simd it is
+ * f32x4.relaxed_madd: one fused multiply-add (a single rounding) where the hardware has FMA,
+ * else a multiply and an add. Otherwise it is a multiply and an add, each rounded
+ * (-ffp-contract=off keeps clang from fusing them).
+ * clang 16 has the builtin but not yet the wasm_f32x4_relaxed_madd wrapper of wasm_simd128.h.
+ */
+#ifdef MAEJS_RELAXED_SIMD
+#define MADD(a, b, c) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(c)))
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+#endif
 
 #define ROWS 4 /* rows of C per block */
 #define COLS 8 /* columns of C per block: two f32x4 vectors */
@@ -52,14 +66,14 @@ static void block(const float *a_panel, const float *b_panel, int k, int n_pad, 
     v128_t a1 = wasm_v128_load32_splat(a_panel + p * ROWS + 1);
     v128_t a2 = wasm_v128_load32_splat(a_panel + p * ROWS + 2);
     v128_t a3 = wasm_v128_load32_splat(a_panel + p * ROWS + 3);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+    c00 = MADD(a0, b0, c00);
+    c01 = MADD(a0, b1, c01);
+    c10 = MADD(a1, b0, c10);
+    c11 = MADD(a1, b1, c11);
+    c20 = MADD(a2, b0, c20);
+    c21 = MADD(a2, b1, c21);
+    c30 = MADD(a3, b0, c30);
+    c31 = MADD(a3, b1, c31);
   }
   wasm_v128_store(c_pad, c00);
   wasm_v128_store(c_pad + 4, c01);

@@ -10,6 +10,13 @@
 
 #define SPLAT wasm_f32x4_splat
 
+/* MADD(a, b, c) = a * b + c per lane: fused (relaxed_madd) in kernels-relaxed.wasm, see batch-matmul.c. */
+#ifdef MAEJS_RELAXED_SIMD
+#define MADD(a, b, c) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(c)))
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+#endif
+
 /* exp(x) for x <= ~0 (the exponents here are at most 1e-7 above 0); below -87 the result is 0. */
 static v128_t exp_small(v128_t x) {
   const v128_t lo = SPLAT(-87.0f);
@@ -21,11 +28,11 @@ static v128_t exp_small(v128_t x) {
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, SPLAT(-2.12194440e-4f)));
   v128_t r2 = wasm_f32x4_mul(r, r);
   v128_t p = SPLAT(1.9875691500e-4f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(1.3981999507e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(8.3334519073e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(4.1665795894e-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(1.6666665459e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), SPLAT(5.0000001201e-1f));
+  p = MADD(p, r, SPLAT(1.3981999507e-3f));
+  p = MADD(p, r, SPLAT(8.3334519073e-3f));
+  p = MADD(p, r, SPLAT(4.1665795894e-2f));
+  p = MADD(p, r, SPLAT(1.6666665459e-1f));
+  p = MADD(p, r, SPLAT(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, r2), r), SPLAT(1.0f));
   /* times 2^n: add n to the exponent bits */
   v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
@@ -43,14 +50,14 @@ static v128_t normal_cdf(v128_t x) {
   v128_t z = wasm_f32x4_abs(wasm_f32x4_mul(x, SPLAT(0.70710678118654752f)));
   v128_t t = wasm_f32x4_div(SPLAT(1.0f), wasm_f32x4_add(SPLAT(1.0f), wasm_f32x4_mul(SPLAT(0.5f), z)));
   v128_t p = SPLAT(0.17087277f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), SPLAT(-0.82215223f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), SPLAT(1.48851587f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), SPLAT(-1.13520398f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), SPLAT(0.27886807f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), SPLAT(-0.18628806f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), SPLAT(0.09678418f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), SPLAT(0.37409196f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), SPLAT(1.00002368f));
+  p = MADD(p, t, SPLAT(-0.82215223f));
+  p = MADD(p, t, SPLAT(1.48851587f));
+  p = MADD(p, t, SPLAT(-1.13520398f));
+  p = MADD(p, t, SPLAT(0.27886807f));
+  p = MADD(p, t, SPLAT(-0.18628806f));
+  p = MADD(p, t, SPLAT(0.09678418f));
+  p = MADD(p, t, SPLAT(0.37409196f));
+  p = MADD(p, t, SPLAT(1.00002368f));
   v128_t exponent = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(p, t), SPLAT(1.26551223f)), wasm_f32x4_neg(wasm_f32x4_mul(z, z)));
   v128_t q = wasm_f32x4_mul(SPLAT(0.5f), wasm_f32x4_mul(t, exp_small(exponent)));
   return wasm_v128_bitselect(q, wasm_f32x4_sub(SPLAT(1.0f), q), wasm_f32x4_lt(x, SPLAT(0.0f)));
@@ -75,7 +82,7 @@ void gelu_forward(const float *x, float *y, float *cdf, int n) {
 static v128_t gelu_slope(v128_t x, v128_t cdf) {
   v128_t half_sq = wasm_f32x4_mul(wasm_f32x4_mul(x, x), SPLAT(-0.5f));
   v128_t pdf = wasm_f32x4_mul(exp_small(half_sq), SPLAT(0.39894228040143268f));
-  return wasm_f32x4_add(cdf, wasm_f32x4_mul(x, pdf));
+  return MADD(x, pdf, cdf);
 }
 
 /* dx = dy (cdf + x pdf(x)); n floats each. */

@@ -1,14 +1,21 @@
-// maejs's own wasm kernels: kernels/*.c, compiled with clang for wasm32 + SIMD128 into one module.
+// maejs's own wasm kernels: kernels/*.c, compiled with clang for wasm32 into two modules from
+// the same sources:
+//   kernels/kernels.wasm          SIMD128; multiply and add rounded separately (-ffp-contract=off)
+//   kernels/kernels-relaxed.wasm  SIMD128 + relaxed SIMD: the MADD of the sources is
+//                                 f32x4.relaxed_madd (fused where the CPU has FMA)
+// src/wasm-module.ts loads the relaxed one where the engine supports relaxed SIMD, else the
+// plain one.
 //
-// The compiled module is committed (kernels/kernels.wasm, with the SHA-256 of the sources it was
-// built from in kernels/kernels.wasm.json), so building maejs needs no C toolchain.
+// Both modules are committed, each with the SHA-256 of the sources it was built from, the
+// compiler and the flags in kernels/<module>.wasm.json, so building maejs needs no C toolchain.
 // This script:
-//   1. if clang and wasm-ld are installed (Debian/Ubuntu: apt-get install clang lld; or set
-//      CLANG), recompiles the .wasm from the source and records the source's SHA-256;
-//   2. otherwise checks that the committed .wasm was built from the current source, and stops
-//      with an error if the source changed since;
-//   3. embeds the .wasm, base64, in generated/wasm-kernels.cjs, so it loads in Node and in
-//      bundlers with no file or network access.
+//   1. if clang >= 16 and wasm-ld are installed (Debian/Ubuntu: apt-get install clang-16 lld-16;
+//      or set CLANG), recompiles both modules with that one compiler and records the sources'
+//      SHA-256 (clang 16 is the first with the relaxed-SIMD builtins);
+//   2. otherwise checks that both committed modules were built from the current sources, and
+//      stops with an error if the sources changed since;
+//   3. embeds both, base64, in generated/wasm-kernels.cjs, so they load in Node and in bundlers
+//      with no file or network access.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,42 +25,79 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kernelsDir = join(root, 'kernels');
 const sources = readdirSync(kernelsDir).filter((f) => f.endsWith('.c')).sort();
-const wasmFile = join(kernelsDir, 'kernels.wasm');
-const infoFile = `${wasmFile}.json`;
-const clang = process.env.CLANG ?? 'clang';
+const MIN_CLANG = 16;
+const INSTALL_HINT = `install clang and lld ${MIN_CLANG} or newer (Debian/Ubuntu: apt-get install clang-${MIN_CLANG} lld-${MIN_CLANG}) or set CLANG to such a clang`;
 const EXPORTS = ['batch_matmul', 'work_floats', 'gelu_forward', 'gelu_backward', '__heap_base'];
-const flags = ['--target=wasm32', '-O3', '-msimd128', '-ffp-contract=off', '-nostdlib', '-fno-builtin', '-Wall', '-Werror', '-Wl,--no-entry', ...EXPORTS.map((e) => `-Wl,--export=${e}`)];
-// one digest over every source, name and bytes, in name order
-const hash = createHash('sha256');
-for (const f of sources) hash.update(`${f}\0`).update(readFileSync(join(kernelsDir, f)));
-const sourceSha256 = hash.digest('hex');
+const COMMON_FLAGS = ['--target=wasm32', '-O3', '-msimd128', '-ffp-contract=off', '-nostdlib', '-fno-builtin', '-Wall', '-Werror', '-Wl,--no-entry', ...EXPORTS.map((e) => `-Wl,--export=${e}`)];
+/** The modules built from the sources: file name, extra flags, and the export name in generated/. */
+const MODULES = [
+  { file: 'kernels.wasm', flags: COMMON_FLAGS, exportName: 'wasmKernelsBase64' },
+  { file: 'kernels-relaxed.wasm', flags: [...COMMON_FLAGS, '-mrelaxed-simd', '-DMAEJS_RELAXED_SIMD'], exportName: 'wasmKernelsRelaxedBase64' },
+];
 
-function clangVersion() {
+/** One digest over every source, name and bytes, in name order. */
+function sourcesDigest() {
+  const hash = createHash('sha256');
+  for (const f of sources) hash.update(`${f}\0`).update(readFileSync(join(kernelsDir, f)));
+  return hash.digest('hex');
+}
+
+/** First line of `clang --version` and its major version, or null when `command` does not run. */
+function clangVersion(command) {
   try {
-    return execFileSync(clang, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0];
+    const line = execFileSync(command, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0];
+    const major = Number(/clang version (\d+)/.exec(line)?.[1] ?? NaN);
+    return { command, line, major };
   } catch {
     return null;
   }
 }
 
-const version = clangVersion();
-if (version) {
-  execFileSync(clang, [...flags, '-o', wasmFile, ...sources.map((f) => join(kernelsDir, f))], { stdio: ['ignore', 'inherit', 'inherit'] });
-  writeFileSync(infoFile, `${JSON.stringify({ sources, sourceSha256, compiler: version, flags }, null, 2)}\n`);
-  console.log(`compiled kernels/${sources.join(', kernels/')} with ${version}`);
-} else {
-  const info = JSON.parse(readFileSync(infoFile, 'utf8'));
-  if (info.sourceSha256 !== sourceSha256) {
-    console.error(`@maejs/backend build: kernels/*.c changed since kernels/kernels.wasm was compiled, and '${clang}' is not installed to compile it again: install clang and lld (Debian/Ubuntu: apt-get install clang lld) or set CLANG.`);
-    process.exit(1);
+/** CLANG if set, else the newest installed clang-N (N >= 16), else plain `clang`. */
+function findClang() {
+  if (process.env.CLANG) return clangVersion(process.env.CLANG) ?? { command: process.env.CLANG, line: null, major: NaN };
+  for (let major = 22; major >= MIN_CLANG; major--) {
+    const found = clangVersion(`clang-${major}`);
+    if (found) return found;
   }
+  return clangVersion('clang');
 }
-const binary = readFileSync(wasmFile);
-mkdirSync(join(root, 'generated'), { recursive: true });
-writeFileSync(
-  join(root, 'generated', 'wasm-kernels.cjs'),
-  `// Generated by scripts/build-wasm-kernels.mjs from kernels/kernels.wasm (sources sha256 ${sourceSha256}). Do not edit.\n` +
-    `exports.wasmKernelsBase64 = ${JSON.stringify(binary.toString('base64'))};\n`,
-);
-writeFileSync(join(root, 'generated', 'wasm-kernels.d.cts'), 'export declare const wasmKernelsBase64: string;\n');
-console.log(`embedded kernels/kernels.wasm (${binary.length} bytes) in generated/wasm-kernels.cjs`);
+
+function compile(clang, module, sourceSha256) {
+  const wasmFile = join(kernelsDir, module.file);
+  execFileSync(clang.command, [...module.flags, '-o', wasmFile, ...sources.map((f) => join(kernelsDir, f))], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const info = { sources, sourceSha256, compiler: clang.line, flags: module.flags };
+  writeFileSync(`${wasmFile}.json`, `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** Stops the build when a committed module was not compiled from the current sources. */
+function checkCommitted(module, sourceSha256, why) {
+  const info = JSON.parse(readFileSync(join(kernelsDir, `${module.file}.json`), 'utf8'));
+  if (info.sourceSha256 === sourceSha256) return;
+  console.error(`@maejs/backend build: kernels/*.c changed since kernels/${module.file} was compiled (recorded sources sha256 ${info.sourceSha256}, now ${sourceSha256}), and ${why}: ${INSTALL_HINT}.`);
+  process.exit(1);
+}
+
+function embed(sourceSha256) {
+  mkdirSync(join(root, 'generated'), { recursive: true });
+  const lines = [`// Generated by scripts/build-wasm-kernels.mjs from kernels/${MODULES.map((m) => m.file).join(' and kernels/')} (sources sha256 ${sourceSha256}). Do not edit.`];
+  for (const module of MODULES) {
+    const binary = readFileSync(join(kernelsDir, module.file));
+    lines.push(`exports.${module.exportName} = ${JSON.stringify(binary.toString('base64'))};`);
+    console.log(`embedded kernels/${module.file} (${binary.length} bytes) as ${module.exportName} in generated/wasm-kernels.cjs`);
+  }
+  writeFileSync(join(root, 'generated', 'wasm-kernels.cjs'), `${lines.join('\n')}\n`);
+  writeFileSync(join(root, 'generated', 'wasm-kernels.d.cts'), MODULES.map((m) => `export declare const ${m.exportName}: string;\n`).join(''));
+}
+
+const sourceSha256 = sourcesDigest();
+const clang = findClang();
+if (clang && clang.major >= MIN_CLANG) {
+  for (const module of MODULES) compile(clang, module, sourceSha256);
+  console.log(`compiled kernels/${sources.join(', kernels/')} into kernels/${MODULES.map((m) => m.file).join(' and kernels/')} with ${clang.line}`);
+} else {
+  const why = !clang ? 'no clang is installed to compile it again' : clang.line ? `'${clang.command}' is ${clang.line}, older than clang ${MIN_CLANG}` : `'${clang.command}' (CLANG) does not run`;
+  for (const module of MODULES) checkCommitted(module, sourceSha256, why);
+  console.log(`kernels/${MODULES.map((m) => m.file).join(' and kernels/')} match the sources; not recompiled (${why})`);
+}
+embed(sourceSha256);
