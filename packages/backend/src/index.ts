@@ -26,6 +26,8 @@ export { adamwUpdate } from './adamw-update.js';
 export { GELU_KERNELS, geluBackward, geluForward } from './gelu.js';
 export type { AdamWScalars } from './adamw-update.js';
 export { installWasmKernels } from './wasm-kernels.js';
+export { RELAXED_SIMD_ENV, relaxedSimdSupport, useWasmKernelVariant, wasmKernelVariant } from './wasm-module.js';
+export type { RelaxedSimdSupport, WasmKernelChoice, WasmKernelVariant } from './wasm-module.js';
 export { countDeviceWork } from './device-counters.js';
 export type { DeviceCounts } from './device-counters.js';
 export { maejsKernelsEnabled, registeredMaejsKernels, useMaejsKernels } from './kernels.js';

@@ -19,8 +19,8 @@
  * is kept for reuse.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { wasmKernelsBase64 } from '../generated/wasm-kernels.cjs';
 import { GELU_KERNELS } from './gelu.js';
+import { kernelModule, type KernelModule } from './wasm-module.js';
 
 /** The parts of tfjs-backend-wasm's backend class a kernel uses (as tfjs's own wasm kernels do). */
 interface WasmBackendLike {
@@ -28,44 +28,12 @@ interface WasmBackendLike {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-interface KernelModule {
-  memory: WebAssembly.Memory;
-  heapBase: number;
-  batchMatmul(a: number, b: number, c: number, work: number, batch: number, m: number, k: number, n: number, transposeA: number, transposeB: number, aStep: number, bStep: number): void;
-  workFloats(m: number, k: number, n: number): number;
-  geluForward(x: number, y: number, cdf: number, n: number): void;
-  geluBackward(x: number, cdf: number, dy: number, dx: number, n: number): void;
-}
-
-let loading: Promise<KernelModule> | null = null;
 /** maejs's replacements of tfjs kernels, so a second install changes nothing. */
 const installed = new WeakSet<tf.KernelFunc>();
 /** tfjs-backend-wasm's own kernels that maejs replaced, by name: what {@link setWasmKernels}(false) puts back. */
 const originals = new Map<string, tf.KernelConfig>();
 /** Set by {@link setWasmKernels}(false): installWasmKernels (and so initBackend('wasm')) installs nothing. */
 let switchedOff = false;
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-function loadModule(): Promise<KernelModule> {
-  loading ??= WebAssembly.instantiate(decodeBase64(wasmKernelsBase64).buffer as ArrayBuffer).then(({ instance }) => {
-    const e = instance.exports as Record<string, unknown>;
-    return {
-      memory: e.memory as WebAssembly.Memory,
-      heapBase: (e.__heap_base as WebAssembly.Global).value as number,
-      batchMatmul: e.batch_matmul as KernelModule['batchMatmul'],
-      workFloats: e.work_floats as KernelModule['workFloats'],
-      geluForward: e.gelu_forward as KernelModule['geluForward'],
-      geluBackward: e.gelu_backward as KernelModule['geluBackward'],
-    };
-  });
-  return loading;
-}
 
 /**
  * Replaces tfjs-backend-wasm's BatchMatMul and GatherV2 with maejs's kernels and registers
@@ -77,7 +45,7 @@ function loadModule(): Promise<KernelModule> {
  */
 export async function installWasmKernels(): Promise<void> {
   if (switchedOff) return;
-  const module = await loadModule();
+  const module = await kernelModule();
   replaceKernel('BatchMatMul', (args, original) => batchMatMul(args, module, original));
   replaceKernel('GatherV2', gatherV2);
   addKernel(GELU_KERNELS.forward, (args) => geluForwardKernel(args, module));
