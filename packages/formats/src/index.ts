@@ -16,6 +16,6 @@ export { ALLOWED_TORCH_GLOBALS, TorchPickleHooks, type TorchArchive } from './to
 export { readStoredZip, writeZip, type ZipEntry, type ZipReadOptions, type ZipWriteEntry, type ZipWriteOptions } from './zip.js';
 export { crc32, crc32Update } from './crc32.js';
 // Building blocks for readers of other tensor formats (the tfjs reader of @maejs/weights).
-export { ITEM_SIZE, checkedNumel, decodeElements, littleEndianBytes, shapeText } from './dtypes.js';
+export { ITEM_SIZE, MAX_RANK, checkedNumel, decodeElements, littleEndianBytes, shapeText } from './dtypes.js';
 export { parseJson, JsonSyntaxError, type JsonValue } from './json.js';
 export { utf8 } from './bytes.js';
