@@ -39,7 +39,7 @@ export class MaeDecoder {
     checkInteger('MaeDecoder: decoderDepth', o.decoderDepth, 0);
     const grid = Math.round(Math.sqrt(o.numPatches));
     if (grid * grid !== o.numPatches) failArgument('MaeDecoder: numPatches', o.numPatches, 'a square number (gridSize^2 patches, a square grid)');
-    this.maskToken = params.add('mask_token', tokenInit([1, 1, o.decoderEmbedDim], params.nextSeed()));
+    this.maskToken = params.add('mask_token', tokenInit([1, 1, o.decoderEmbedDim], params.initSeed('mask_token')));
     this.decoderPosEmbed = params.add('decoder_pos_embed', tf.tensor3d(sincosPosEmbed2d(o.decoderEmbedDim, grid, true), [1, 1 + o.numPatches, o.decoderEmbedDim]), 'plain', false);
     this.decoderEmbed = new Linear(params, 'decoder_embed', o.embedDim, o.decoderEmbedDim);
     this.blocks = Array.from(

@@ -36,7 +36,10 @@ export interface MaeOutput {
 
 /** Options of the model constructor. */
 export interface ModelOptions {
-  /** Seed of the random initialisation (official initialize_weights scheme). */
+  /**
+   * Model seed (a safe integer, default 0) of the official initialize_weights scheme: parameter
+   * `name` is drawn from `seedFor(seed, name)` of @maejs/random, the same values on every backend.
+   */
   seed?: number;
 }
 

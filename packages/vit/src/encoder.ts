@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, expandTo, failArgument, linear, tfSeed } from '@maejs/backend';
+import { checkInteger, expandTo, failArgument, linear } from '@maejs/backend';
 import { patchify } from '@maejs/patchify';
 import { Block, LayerNorm } from './layers.js';
-import { ParamRegistry, xavierUniform } from './params.js';
+import { ParamRegistry, tokenInit, xavierUniform } from './params.js';
 import { sincosPosEmbed2d } from './pos-embed.js';
 
 /** Sizes of a ViT encoder (a subset of MaeConfig; see @maejs/mae for validation). */
@@ -40,7 +40,9 @@ export class PatchEmbed {
     readonly embedDim: number,
   ) {
     const patchDim = patchSize * patchSize * inChans;
-    this.weight = params.add('patch_embed.proj.weight', xavierUniform([patchDim, embedDim], params.nextSeed()), 'patch-conv', true, { patchSize, channels: inChans });
+    // xavier_uniform over the Conv2d weight viewed as [D, C*p*p] (official initialize_weights): fanIn p*p*C, fanOut D.
+    const weightName = 'patch_embed.proj.weight';
+    this.weight = params.add(weightName, xavierUniform([patchDim, embedDim], params.initSeed(weightName)), 'patch-conv', true, { patchSize, channels: inChans });
     this.bias = params.add('patch_embed.proj.bias', tf.zeros([embedDim]));
   }
 
@@ -51,11 +53,6 @@ export class PatchEmbed {
     const flat = linear(tf.reshape(patches, [n * l, k]) as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D); // [N*L, D]
     return tf.reshape(flat, [n, l, this.embedDim]);
   }
-}
-
-/** Normal init with std 0.02, as torch.nn.init.normal_(std=.02) on the cls and mask tokens. */
-export function tokenInit(shape: number[], seed: number): tf.Tensor {
-  return tf.randomNormal(shape, 0, 0.02, 'float32', tfSeed(seed));
 }
 
 /**
@@ -82,7 +79,7 @@ export class ViTEncoder {
     const grid = o.imgSize / o.patchSize;
     this.numPatches = grid * grid;
     // Definition order follows the official state dict: cls_token, pos_embed, (mask_token), patch_embed, blocks, norm.
-    this.clsToken = params.add('cls_token', tokenInit([1, 1, o.embedDim], params.nextSeed()));
+    this.clsToken = params.add('cls_token', tokenInit([1, 1, o.embedDim], params.initSeed('cls_token')));
     this.posEmbed = params.add('pos_embed', tf.tensor3d(sincosPosEmbed2d(o.embedDim, grid, true), [1, 1 + this.numPatches, o.embedDim]), 'plain', false);
     this.patchEmbed = new PatchEmbed(params, o.patchSize, o.inChans, o.embedDim);
     this.blocks = Array.from({ length: o.depth }, (_, i) => new Block(params, `blocks.${i}`, { dim: o.embedDim, numHeads: o.numHeads, mlpRatio: o.mlpRatio, layerNormEps: o.layerNormEps }));

@@ -1,8 +1,8 @@
 export { Attention, Block, LayerNorm, Linear, Mlp } from './layers.js';
 export { gelu, layerNorm2d } from './fused.js';
 export type { BlockOptions } from './layers.js';
-export { PatchEmbed, tokenInit, ViTEncoder } from './encoder.js';
+export { PatchEmbed, ViTEncoder } from './encoder.js';
 export type { ViTEncoderOptions } from './encoder.js';
-export { ParamRegistry, xavierUniform } from './params.js';
+export { ParamRegistry, tokenInit, xavierUniform } from './params.js';
 export type { Param, ParamLayout } from './params.js';
 export { sincosPosEmbed2d } from './pos-embed.js';

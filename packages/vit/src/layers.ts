@@ -27,7 +27,8 @@ export class Linear {
   ) {
     checkInteger(`Linear '${name}': inDim`, inDim, 1);
     checkInteger(`Linear '${name}': outDim`, outDim, 1);
-    this.weight = params.add(`${name}.weight`, xavierUniform([inDim, outDim], params.nextSeed()), 'linear');
+    const weightName = `${name}.weight`;
+    this.weight = params.add(weightName, xavierUniform([inDim, outDim], params.initSeed(weightName)), 'linear');
     this.bias = params.add(`${name}.bias`, tf.zeros([outDim]));
   }
 

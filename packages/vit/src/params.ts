@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { tfSeed } from '@maejs/backend';
+import { Rng, seedFor } from '@maejs/random';
 
 /**
  * How a parameter is stored in maejs relative to the official PyTorch layout:
@@ -26,10 +26,12 @@ export interface Param {
  */
 export class ParamRegistry {
   private readonly params = new Map<string, Param>();
-  private seed: number;
+  /** The model seed (a safe integer). */
+  readonly seed: number;
 
-  /** @param seed base seed of the random initialisation (each parameter gets the next seed). */
+  /** @param seed the model seed: parameter `name` is initialised from {@link ParamRegistry.initSeed}(name). */
   constructor(seed = 0) {
+    if (!Number.isSafeInteger(seed)) throw new Error(`ParamRegistry: seed is ${String(seed)}: expected a safe integer`);
     this.seed = seed;
   }
 
@@ -42,9 +44,13 @@ export class ParamRegistry {
     return variable;
   }
 
-  /** A fresh seed for one random initialiser, so a model is reproducible from its seed. */
-  nextSeed(): number {
-    return this.seed++;
+  /**
+   * The seed of the random initialiser of parameter `name`: `seedFor(seed, name)` of
+   * @maejs/random. It depends on the model seed and the name only, so adding a layer, or another
+   * model seed, never hands one parameter's values to another.
+   */
+  initSeed(name: string): number {
+    return seedFor(this.seed, name);
   }
 
   /** The parameter named `name`; throws when there is none. */
@@ -76,8 +82,22 @@ export class ParamRegistry {
   }
 }
 
-/** Xavier/Glorot uniform init of a [fanIn, fanOut] matrix, as torch.nn.init.xavier_uniform_. */
+/**
+ * Xavier/Glorot uniform init of a [fanIn, fanOut] matrix, as torch.nn.init.xavier_uniform_:
+ * U(-a, a) with a = sqrt(6 / (fanIn + fanOut)). Drawn in JavaScript from `Rng(seed)` of
+ * @maejs/random, so every backend gets the same values.
+ */
 export function xavierUniform(shape: [number, number], seed: number): tf.Tensor2D {
-  const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-  return tf.randomUniform(shape, -limit, limit, 'float32', tfSeed(seed)) as tf.Tensor2D;
+  const [fanIn, fanOut] = shape;
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  return tf.tensor2d(new Rng(seed).fillUniform(new Float32Array(fanIn * fanOut), -limit, limit), shape);
+}
+
+/**
+ * Normal init with std 0.02, as torch.nn.init.normal_(std=.02) on the cls and mask tokens. Drawn
+ * in JavaScript from `Rng(seed)` of @maejs/random, so every backend gets the same values.
+ */
+export function tokenInit(shape: number[], seed: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(new Rng(seed).fillNormal(new Float32Array(size), 0, 0.02), shape);
 }
