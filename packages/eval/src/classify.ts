@@ -1,6 +1,6 @@
 /** Pieces shared by the trained heads: the loss, the schedule defaults, epoch records. */
 import * as tf from '@tensorflow/tfjs-core';
-import { tfSeed } from '@maejs/backend';
+import { Rng } from '@maejs/random';
 
 /**
  * Mean cross-entropy of logits against integer labels, as torch.nn.CrossEntropyLoss().
@@ -37,11 +37,12 @@ export interface EpochRecord {
 /**
  * Weights drawn from N(0, std^2), the distribution timm's `trunc_normal_(w, std)` gives for the
  * small std used on heads: timm truncates at the absolute values [-2, 2], i.e. at 200 std for
- * std = 0.01, which never happens in practice. shape -> tensor of that shape.
- * Deterministic for every seed: tfSeed shifts seeds away from 0, which tfjs treats as "no seed".
+ * std = 0.01, which never happens in practice. shape -> tensor of that shape. Drawn in
+ * JavaScript from `Rng(seed)` of @maejs/random (the callers pass `seedFor(seed, 'head.weight')`),
+ * so every backend gets the same values.
  */
 export function headInit(shape: [number, number], std: number, seed: number): tf.Tensor2D {
-  return tf.randomNormal(shape, 0, std, 'float32', tfSeed(seed)) as tf.Tensor2D;
+  return tf.tensor2d(new Rng(seed).fillNormal(new Float32Array(shape[0] * shape[1]), 0, std), shape);
 }
 
 /** Sum of device scalars, read once (one sync per epoch instead of one per step). */

@@ -10,7 +10,7 @@ import { LayerNorm, ParamRegistry, type ViTEncoder } from '@maejs/vit';
 import { crossEntropy, headInit, LossAccumulator, type EpochRecord } from './classify.js';
 import { accuracyOf } from './knn.js';
 import { LayerwiseAdamW, paramGroupsLrd } from './lr-decay.js';
-import { SeededRandom } from './rng.js';
+import { Rng, seedFor } from '@maejs/random';
 import { checkImageSet, type ImageSet } from './labelled-sets.js';
 
 /** What fine-tuning needs from a model: a `MaskedAutoencoder` (its decoder is left alone). */
@@ -121,7 +121,7 @@ export async function finetune(model: FinetuneModel, train: ImageSet, test: Imag
   const x = tf.tensor4d(train.images.subarray(0, n * imgSize * imgSize * inChans), [n, imgSize, imgSize, inChans]); // [N, H, W, C]
   const y = tf.tensor1d(tr.labels.subarray(0, n), 'int32'); // [N]
   const losses = new LossAccumulator();
-  const rng = new SeededRandom(o.seed);
+  const rng = new Rng(seedFor(o.seed, 'batch-order'));
   const history: EpochRecord[] = [];
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
@@ -191,7 +191,7 @@ class VitClassifier {
     this.encoder = model.encoder;
     this.headParams = new ParamRegistry(seed);
     if (pooling === 'mean') this.fcNorm = new LayerNorm(this.headParams, 'fc_norm', d, model.config.layerNormEps);
-    this.headWeight = this.headParams.add('head.weight', headInit([d, numClasses], headInitStd, seed), 'linear');
+    this.headWeight = this.headParams.add('head.weight', headInit([d, numClasses], headInitStd, this.headParams.initSeed('head.weight')), 'linear');
     this.headBias = this.headParams.add('head.bias', tf.zeros([numClasses]));
   }
 

@@ -7,7 +7,7 @@ import { checkInRange, checkInteger, checkNonNegative, checkPositive, failArgume
 import { absoluteLr, epochFraction, lrAt, type LrSchedule } from '@maejs/trainer';
 import { crossEntropy, headInit, LossAccumulator, type EpochRecord } from './classify.js';
 import { accuracyOf } from './knn.js';
-import { SeededRandom } from './rng.js';
+import { Rng, seedFor } from '@maejs/random';
 import { checkFeatureSet, checkSameDim, type FeatureSet } from './labelled-sets.js';
 
 /** BatchNorm1d epsilon of the official probe head. */
@@ -97,7 +97,7 @@ export async function linearProbe(train: FeatureSet, test: FeatureSet, options: 
   const state = new ProbeState(train.dim, o.numClasses, o.seed);
   const x = tf.tensor2d(train.features, [tr.n, train.dim]); // [N, D]
   const y = tf.tensor1d(tr.labels, 'int32'); // [N]
-  const rng = new SeededRandom(o.seed);
+  const rng = new Rng(seedFor(o.seed, 'batch-order'));
   const losses = new LossAccumulator();
   const history: EpochRecord[] = [];
   let head: ProbeHead;
@@ -207,7 +207,7 @@ class ProbeState {
   ) {
     this.runningMean = variableOf(() => tf.zeros([dim]), false);
     this.runningVar = variableOf(() => tf.ones([dim]), false);
-    this.weight = variableOf(() => headInit([dim, numClasses], 0.01, seed), true);
+    this.weight = variableOf(() => headInit([dim, numClasses], 0.01, seedFor(seed, 'head.weight')), true);
     this.bias = variableOf(() => tf.zeros([numClasses]), true);
     this.weightBuf = variableOf(() => tf.zeros([dim, numClasses]), false);
     this.biasBuf = variableOf(() => tf.zeros([numClasses]), false);

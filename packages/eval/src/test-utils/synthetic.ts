@@ -1,19 +1,13 @@
 /** Small seeded synthetic data sets for the eval tests. */
-import { SeededRandom } from '../rng.js';
+import { Rng } from '@maejs/random';
 import type { FeatureSet } from '../labelled-sets.js';
-
-/** Standard normal draw (Box-Muller). */
-export function gaussian(rng: SeededRandom): number {
-  const u = Math.max(rng.next(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
-}
 
 /**
  * Gaussian clusters: class c has mean `means[c]` (length D) and per-dimension std `std`;
  * samples are interleaved by class (labels 0, 1, ..., K-1, 0, 1, ...).
  */
 export function clusters(means: number[][], perClass: number, std: number | number[], seed: number): FeatureSet & { labels: Int32Array } {
-  const rng = new SeededRandom(seed);
+  const rng = new Rng(seed);
   const k = means.length;
   const dim = means[0].length;
   const n = k * perClass;
@@ -22,7 +16,7 @@ export function clusters(means: number[][], perClass: number, std: number | numb
   for (let i = 0; i < n; i++) {
     const c = i % k;
     labels[i] = c;
-    for (let j = 0; j < dim; j++) features[i * dim + j] = means[c][j] + (Array.isArray(std) ? std[j] : std) * gaussian(rng);
+    for (let j = 0; j < dim; j++) features[i * dim + j] = means[c][j] + (Array.isArray(std) ? std[j] : std) * rng.normal();
   }
   return { features, labels, dim };
 }
@@ -42,7 +36,7 @@ export function columnStats(x: Float32Array, dim: number): { mean: Float64Array;
  * bottom half, class 1 the reverse, plus N(0, noise^2). Labels alternate 0, 1, 0, ...
  */
 export function halfImages(n: number, size: number, noise: number, seed: number): { images: Float32Array; labels: Int32Array } {
-  const rng = new SeededRandom(seed);
+  const rng = new Rng(seed);
   const images = new Float32Array(n * size * size);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -50,7 +44,7 @@ export function halfImages(n: number, size: number, noise: number, seed: number)
     for (let r = 0; r < size; r++) {
       const top = r < size / 2;
       const value = top === (labels[i] === 0) ? 1 : -1;
-      for (let c = 0; c < size; c++) images[(i * size + r) * size + c] = value + noise * gaussian(rng);
+      for (let c = 0; c < size; c++) images[(i * size + r) * size + c] = value + noise * rng.normal();
     }
   }
   return { images, labels };
