@@ -3,7 +3,7 @@
  * discs on a dark background, normalised to zero mean and unit variance. It lets the demo
  * show the model learning on a fresh, offline machine.
  */
-import { Rng } from '@maejs/data';
+import { Rng } from '@maejs/random';
 
 /** count images of size x size, one channel: Float32Array NHWC [count, size, size, 1]. */
 export function syntheticShapes(count: number, size: number, seed: number): Float32Array {
