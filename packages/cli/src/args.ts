@@ -1,5 +1,6 @@
 /** A tiny, strict --flag parser on top of node:util parseArgs: unknown flags are errors. */
 import { parseArgs } from 'node:util';
+import { argumentMessage, checkInteger, type ArgumentErrorMaker } from '@maejs/backend';
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; description: string; default?: string | boolean }>;
 
@@ -9,6 +10,9 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** The error maker of a flag check (`@maejs/backend`'s checks): a UsageError, `<flag> is <value>: expected <expectation>`. */
+export const usageError: ArgumentErrorMaker = (what, value, expected) => new UsageError(argumentMessage(what, value, expected));
 
 export function parseFlags(argv: string[], spec: FlagSpec, command: string): Record<string, string | boolean | undefined> {
   const { values, positionals } = parseCommandLine(argv, spec, command);
@@ -94,10 +98,8 @@ export function integerFlag(values: Record<string, unknown>, name: string, comma
 export function integerFlag(values: Record<string, unknown>, name: string, command: string, min: number, optional?: 'optional'): number | undefined {
   const raw = values[name];
   if (raw === undefined && optional) return undefined;
-  const value = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value) || value < min) {
-    const expected = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
-    throw new UsageError(`mae ${command}: --${name} must be ${expected}, got '${String(raw)}'`);
-  }
+  const parsed = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  const value = Number.isSafeInteger(parsed) ? parsed : raw; // the text as given when it is no integer
+  checkInteger(`mae ${command}: --${name}`, value, min, Infinity, usageError);
   return value;
 }

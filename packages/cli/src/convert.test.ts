@@ -87,7 +87,10 @@ describe('mae convert', () => {
 
   it('usage errors: --to, argument count', async () => {
     expect((await mae('convert', 'a')).err).toMatch(/mae convert: expected <in> <out>, got 1 argument/);
-    expect((await mae('convert', 'a', 'b', '--to', 'onnx')).err).toMatch(/--to must be official, hf or tfjs, got 'onnx'/);
+    expect((await mae('convert', 'a', 'b', '--to', 'onnx')).err).toMatch(/^mae convert: --to is "onnx": expected one of "official", "hf", "tfjs"$/m);
+    expect((await mae('convert', 'a', 'b', '--to', 'official', '--pos-embed', 'cubic')).err).toMatch(/^mae convert: --pos-embed is "cubic": expected "bicubic" or "sincos"$/m);
+    expect((await mae('convert', 'a', 'b', '--to', 'official', '--img-size', '0')).err).toMatch(/^mae convert: --img-size is 0: expected an integer >= 1$/m);
+    expect((await mae('convert', 'a', 'b', '--to', 'official', '--img-size', '112px')).err).toMatch(/^mae convert: --img-size is "112px": expected an integer >= 1$/m);
     expect((await mae('convert', golden('state_dict.pth'), join(dir, 'out'))).err).toMatch(/say --to official\|hf\|tfjs/);
     const r = await mae('convert', golden('state_dict.pth'), join(dir, 'hf.pth'), '--to', 'hf', ...heads);
     expect([r.code, r.err.trim()]).toEqual([2, `mae convert: a .pth file holds the official layout; --to hf writes a folder, got '${join(dir, 'hf.pth')}'`]);

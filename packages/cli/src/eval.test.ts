@@ -75,19 +75,21 @@ describe('mae features / visualize / eval', () => {
   });
 
   it('names bad flags', async () => {
-    expect((await mae('eval', '--checkpoint', run, '--probe', 'svm')).err).toMatch(/--probe takes linear, knn, finetune; got 'svm'/);
+    expect((await mae('eval', '--checkpoint', run, '--probe', 'svm')).err).toMatch(/^mae eval: --probe is "svm": expected one of "linear", "knn", "finetune"$/m);
     expect((await mae('eval', '--probe', 'knn')).err).toMatch(/give --checkpoint <run folder or checkpoint file> or --weights <file> \[--config <json> \| --preset <name>\]/);
-    expect((await mae('features', '--checkpoint', run, '--pooling', 'max', '--out', join(dir, 'x.npy'))).err).toMatch(/^mae features: --pooling must be one of cls, mean, mean-norm, got 'max'$/m);
-    expect((await mae('eval', '--checkpoint', run, '--pooling', 'meannorm')).err).toMatch(/^mae eval: --pooling must be one of cls, mean, mean-norm, got 'meannorm'$/m);
+    expect((await mae('features', '--checkpoint', run, '--pooling', 'max', '--out', join(dir, 'x.npy'))).err).toMatch(/^mae features: --pooling is "max": expected one of "cls", "mean", "mean-norm"$/m);
+    expect((await mae('eval', '--checkpoint', run, '--pooling', 'meannorm')).err).toMatch(/^mae eval: --pooling is "meannorm": expected one of "cls", "mean", "mean-norm"$/m);
+    expect((await mae('features', '--checkpoint', run, '--split', 'val', '--out', join(dir, 'x.npy'))).err).toMatch(/^mae features: --split is "val": expected "train" or "test"$/m);
+    expect((await mae('visualize', '--checkpoint', run, '--split', 'val', '--out', join(dir, 'x.png'))).err).toMatch(/^mae visualize: --split is "val": expected "train" or "test"$/m);
     expect((await mae('visualize', '--checkpoint', join(dir, 'none'), '--out', join(dir, 'x.png'))).err).toMatch(/none: does not exist/);
     // integer flags are checked before any model or data is loaded
-    expect((await mae('eval', '--checkpoint', run, '--seed', 'abc')).err).toMatch(/mae eval: --seed must be a non-negative integer, got 'abc'/);
-    expect((await mae('eval', '--checkpoint', run, '--linear-epochs', '0')).err).toMatch(/mae eval: --linear-epochs must be a positive integer, got '0'/);
-    expect((await mae('eval', '--checkpoint', run, '--finetune-samples', '1e3')).err).toMatch(/mae eval: --finetune-samples must be a non-negative integer, got '1e3'/);
-    expect((await mae('features', '--checkpoint', run, '--batch-size', '1.5', '--out', join(dir, 'x.npy'))).err).toMatch(/mae features: --batch-size must be a positive integer, got '1.5'/);
-    expect((await mae('features', '--checkpoint', run, '--count', '0', '--out', join(dir, 'x.npy'))).err).toMatch(/mae features: --count must be a positive integer, got '0'/);
-    expect((await mae('features', '--checkpoint', run, '--start=-3', '--out', join(dir, 'x.npy'))).err).toMatch(/mae features: --start must be a non-negative integer, got '-3'/);
-    expect((await mae('visualize', '--checkpoint', run, '--seed', '', '--out', join(dir, 'x.png'))).err).toMatch(/mae visualize: --seed must be a non-negative integer, got ''/);
+    expect((await mae('eval', '--checkpoint', run, '--seed', 'abc')).err).toMatch(/mae eval: --seed is "abc": expected an integer >= 0/);
+    expect((await mae('eval', '--checkpoint', run, '--linear-epochs', '0')).err).toMatch(/mae eval: --linear-epochs is 0: expected an integer >= 1/);
+    expect((await mae('eval', '--checkpoint', run, '--finetune-samples', '1e3')).err).toMatch(/mae eval: --finetune-samples is "1e3": expected an integer >= 0/);
+    expect((await mae('features', '--checkpoint', run, '--batch-size', '1.5', '--out', join(dir, 'x.npy'))).err).toMatch(/mae features: --batch-size is "1\.5": expected an integer >= 1/);
+    expect((await mae('features', '--checkpoint', run, '--count', '0', '--out', join(dir, 'x.npy'))).err).toMatch(/mae features: --count is 0: expected an integer >= 1/);
+    expect((await mae('features', '--checkpoint', run, '--start=-3', '--out', join(dir, 'x.npy'))).err).toMatch(/mae features: --start is -3: expected an integer >= 0/);
+    expect((await mae('visualize', '--checkpoint', run, '--seed', '', '--out', join(dir, 'x.png'))).err).toMatch(/mae visualize: --seed is "": expected an integer >= 0/);
     const dash = (await mae('features', '--checkpoint', run, '--start', '-3', '--out', join(dir, 'x.npy'))).err;
     expect(dash).toMatch(/^mae features: Option '--start' argument is ambiguous/); // Node's parseArgs message, prefixed once
     expect(dash).not.toMatch(/mae features: mae features/);

@@ -77,10 +77,11 @@ describe('mae pretrain', () => {
 
   it('names unknown flags, bad values and bad config files', async () => {
     expect((await mae('pretrain', '--epoch', '3')).err).toMatch(/unknown flag --epoch; expected one of .*--epochs/);
-    expect((await mae('pretrain', '--epochs', '0')).err).toMatch(/PretrainConfig\.epochs is 0: expected a positive integer/);
+    expect((await mae('pretrain', '--epochs', '0')).err).toMatch(/PretrainConfig\.epochs is 0: expected an integer >= 1/);
     expect((await mae('pretrain', '--mask-ratio', '1.5')).err).toMatch(/MaeConfig\.maskRatio is 1\.5: expected a number in \[0, 1\)/);
-    expect((await mae('pretrain', '--threads', '0')).err).toMatch(/--threads must be 'auto' \(one per core\) or an integer >= 1, got 0/);
-    expect((await mae('pretrain', '--threads', 'many')).err).toMatch(/--threads must be 'auto' \(one per core\) or an integer >= 1, got many/);
+    expect((await mae('pretrain', '--threads', '0')).err).toMatch(/^mae pretrain: --threads is 0: expected "auto" \(one per core\) or an integer >= 1$/m);
+    expect((await mae('pretrain', '--threads', 'many')).err).toMatch(/^mae pretrain: --threads is "many": expected "auto" \(one per core\) or an integer >= 1$/m);
+    expect((await mae('pretrain', '--figure-images', '1.5')).err).toMatch(/^mae pretrain: --figure-images is 1\.5: expected an integer >= 0$/m);
     expect((await mae('pretrain', '--backend', 'webgpu', '--threads', '2')).err).toMatch(
       /^mae pretrain: --threads 2 is not allowed on the 'webgpu' backend: it runs on a GPU, and every data-parallel worker thread would start its own GPU device; use 1 \(or 'auto', which is 1 on tensorflow, webgl, webgpu\); data-parallel threads are for cpu and wasm/,
     );

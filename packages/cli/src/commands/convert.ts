@@ -7,10 +7,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { checkOneOf } from '@maejs/backend';
 import { partialConfigFromJson, preset, resizeStateDictPosEmbed, resolveConfig, type MaeConfig, type PosEmbedResizeMethod } from '@maejs/mae';
 import { encodePth } from '@maejs/formats';
 import { analyzeCheckpoint, exportSafetensors, fileSystemHandler, maeStateOf, parseJsonFile, readCheckpointPath, readFileChecked, saveStateDictTfjs, type ImportedCheckpoint } from '@maejs/weights/node';
-import { formatHelp, parseCommandLine, UsageError, type CommandHelp, type FlagSpec } from '../args.js';
+import { formatHelp, integerFlag, parseCommandLine, UsageError, usageError, type CommandHelp, type FlagSpec } from '../args.js';
 import { fallbackConfig, readCheckpointSource } from '../weights-source.js';
 
 export { fileSystemHandler };
@@ -68,11 +69,15 @@ export const convertHelp: CommandHelp = {
   examples: ['mae convert state_dict.pth state_dict.safetensors', 'mae convert vit-mae-base-hf vit-mae-base.pth', 'mae convert mae_visualize_vit_base vit-mae-base-hf --to hf', 'mae convert hf:facebook/vit-mae-base tfjs-model/ --to tfjs --img-size 112'],
 };
 
-type Target = 'official' | 'hf' | 'tfjs';
+/** What `mae convert --to` writes. */
+const TARGETS = ['official', 'hf', 'tfjs'] as const;
+type Target = (typeof TARGETS)[number];
 
 function targetOf(out: string, to: string | undefined): Target {
-  if (to === 'official' || to === 'hf' || to === 'tfjs') return to;
-  if (to !== undefined) throw new UsageError(`mae convert: --to must be official, hf or tfjs, got '${to}'`);
+  if (to !== undefined) {
+    checkOneOf('mae convert: --to', to, TARGETS, usageError);
+    return to;
+  }
   if (out.endsWith('.safetensors') || out.endsWith('.pth')) return 'official';
   if (out.endsWith('model.json')) return 'tfjs';
   throw new UsageError(`mae convert: say --to official|hf|tfjs (cannot tell from '${out}')`);
@@ -81,10 +86,9 @@ function targetOf(out: string, to: string | undefined): Target {
 /** New image size and position-embedding method from the flags, if any. */
 function resizeOf(values: { 'img-size'?: string; 'pos-embed'?: string }): { imgSize: number; method: PosEmbedResizeMethod } | undefined {
   const method = values['pos-embed'] ?? 'bicubic';
-  if (method !== 'bicubic' && method !== 'sincos') throw new UsageError(`mae convert: --pos-embed must be bicubic or sincos, got '${method}'`);
+  checkOneOf('mae convert: --pos-embed', method, ['bicubic', 'sincos'] as const, usageError);
   if (values['img-size'] === undefined) return undefined;
-  const imgSize = Number(values['img-size']);
-  if (!Number.isInteger(imgSize) || imgSize < 1) throw new UsageError(`mae convert: --img-size must be a positive integer, got '${values['img-size']}'`);
+  const imgSize = integerFlag(values, 'img-size', 'convert', 1);
   return { imgSize, method };
 }
 

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { initBackend, type BackendName } from '@maejs/backend';
+import { checkOneOf, initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, finetune, knnClassify, linearProbe, type FeatureSet } from '@maejs/eval';
 import { FEATURE_POOLING_HELP, MaskedAutoencoder } from '@maejs/mae';
 import { parseNpy } from '@maejs/formats';
-import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError } from '../args.js';
+import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError, usageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 import { checkPooling, normalisedImages, POOLING_CHOICES, POOLING_FLAG_HELP, POOLING_NOTES } from './features.js';
@@ -55,7 +55,7 @@ function readFeatureFiles(list: string): { features: Float32Array; labels: Int32
 export async function evalCommand(argv: string[], log: (line: string) => void): Promise<void> {
   const flags = parseFlags(argv, evalFlags, 'eval');
   const probes = String(flags.probe).split(',');
-  for (const p of probes) if (!['linear', 'knn', 'finetune'].includes(p)) throw new UsageError(`mae eval: --probe takes linear, knn, finetune; got '${p}'`);
+  for (const p of probes) checkOneOf('mae eval: --probe', p, ['linear', 'knn', 'finetune'], usageError);
   const pooling = checkPooling(flags.pooling);
   const seed = integerFlag(flags, 'seed', 'eval', 0);
   const linearEpochs = integerFlag(flags, 'linear-epochs', 'eval', 1);

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { initBackend, type BackendName } from '@maejs/backend';
+import { checkInteger, checkOneOf, initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, type Pooling } from '@maejs/eval';
-import { FEATURE_POOLING_HELP, FEATURE_POOLINGS, isFeaturePooling } from '@maejs/mae';
+import { FEATURE_POOLING_HELP, FEATURE_POOLINGS } from '@maejs/mae';
 import { encodeNpy } from '@maejs/formats';
-import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
+import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, usageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
@@ -18,7 +18,7 @@ export const POOLING_NOTES = ['poolings (--pooling):', ...FEATURE_POOLINGS.map((
 
 /** The --pooling value, or a UsageError naming it and listing the choices. */
 export function checkPooling(value: unknown): Pooling {
-  if (!isFeaturePooling(value)) throw new UsageError(`--pooling must be one of ${FEATURE_POOLINGS.join(', ')}, got '${String(value)}'`);
+  checkOneOf('--pooling', value, FEATURE_POOLINGS, usageError);
   return value;
 }
 
@@ -37,8 +37,8 @@ export const featuresFlags: FlagSpec = {
 /** Normalised images [start, start + count) of a set as one NHWC Float32Array. */
 export async function normalisedImages(set: ImageSet, mean: number[], std: number[], start = 0, count = set.shape[0] - start): Promise<{ images: Float32Array; labels: Int32Array; shape: [number, number, number, number] }> {
   const [n, h, w, c] = set.shape;
-  if (!(Number.isInteger(start) && start >= 0 && start < n)) throw new UsageError(`--start must be in [0, ${n}), got ${start}`);
-  if (!(Number.isInteger(count) && count >= 1)) throw new UsageError(`--count must be a positive integer, got ${count}`);
+  checkInteger('--start', start, 0, n - 1, usageError);
+  checkInteger('--count', count, 1, Infinity, usageError);
   const end = Math.min(n, start + count);
   const size = h * w * c;
   const images = new Float32Array((end - start) * size);
@@ -63,7 +63,7 @@ export async function featuresCommand(argv: string[], log: (line: string) => voi
   const flags = parseFlags(argv, featuresFlags, 'features');
   const out = requireFlag(flags, 'out', 'features');
   const pooling = checkPooling(flags.pooling);
-  if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae features: --split must be train or test, got '${flags.split}'`);
+  checkOneOf('mae features: --split', flags.split, ['train', 'test'], usageError);
   const batchSize = integerFlag(flags, 'batch-size', 'features', 1);
   const start = integerFlag(flags, 'start', 'features', 0);
   const count = integerFlag(flags, 'count', 'features', 1, 'optional');

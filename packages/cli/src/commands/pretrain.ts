@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, isGpuBackend, resolveThreads, type BackendName } from '@maejs/backend';
+import { checkInteger, failArgument, initBackend, isGpuBackend, resolveThreads, type BackendName } from '@maejs/backend';
 import { createAugmentation } from '@maejs/data';
 import { CONFIG_DEFAULTS, MaskedAutoencoder, preset, resolveConfig, type MaeConfig } from '@maejs/mae';
 import { availableParallelism } from 'node:os';
 import { DataParallel, FileCheckpointStore, jsonlMetrics, lineChart, pretrain, PRETRAIN_DEFAULTS, readCheckpoint, reconstructionGrid, resolvePretrainConfig, resumeMetrics, writeFileAtomic, writePng, type PretrainConfig, type TrainEvent } from '@maejs/trainer/node';
-import { UsageError, type CommandHelp, type FlagSpec } from '../args.js';
+import { UsageError, usageError, type CommandHelp, type FlagSpec } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { parseOverrides } from '../overrides.js';
 import { progressReporter } from '../progress.js';
@@ -72,10 +72,10 @@ export function resolveRunSettings(argv: string[]): RunSettings {
   const run: Record<string, unknown> = { ...PRETRAIN_CLI_DEFAULTS, ...base.run, ...fromFile.run, ...fromFlags.run };
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const out = resume && existsSync(join(resume, 'config.json')) ? resume : ((run.out as string | undefined) ?? join('runs', `${presetName ?? 'mae'}-${stamp}`));
-  if (run.threads !== 'auto' && !(Number.isInteger(run.threads) && (run.threads as number) >= 1)) throw new UsageError(`mae pretrain: --threads must be 'auto' (one per core) or an integer >= 1, got ${String(run.threads)}`);
+  if (run.threads !== 'auto' && !(Number.isInteger(run.threads) && (run.threads as number) >= 1)) failArgument('mae pretrain: --threads', run.threads, '"auto" (one per core) or an integer >= 1', usageError);
   // A GPU backend named up front is checked before anything starts; 'auto' once it is resolved.
   if (run.backend !== 'auto') runThreads(String(run.backend), run.threads as number | 'auto');
-  if (!Number.isInteger(run.figureImages) || (run.figureImages as number) < 0) throw new UsageError(`mae pretrain: --figure-images must be an integer >= 0, got ${String(run.figureImages)}`);
+  checkInteger('mae pretrain: --figure-images', run.figureImages, 0, Infinity, usageError);
   return {
     model,
     training,

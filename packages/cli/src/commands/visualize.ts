@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from '@maejs/backend';
+import { checkOneOf, initBackend, type BackendName } from '@maejs/backend';
 import { reconstructionGrid, writePng } from '@maejs/trainer/node';
-import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError } from '../args.js';
+import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, UsageError, usageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
 
@@ -30,7 +30,7 @@ export async function visualizeCommand(argv: string[], log: (line: string) => vo
   const count = integerFlag(flags, 'count', 'visualize', 1);
   const seed = integerFlag(flags, 'seed', 'visualize', 0);
   const maskRatio = flags['mask-ratio'] === undefined ? undefined : Number(flags['mask-ratio']);
-  if (flags.split !== 'train' && flags.split !== 'test') throw new UsageError(`mae visualize: --split must be train or test, got '${flags.split}'`);
+  checkOneOf('mae visualize: --split', flags.split, ['train', 'test'], usageError);
   await initBackend(flags.backend as BackendName | 'auto');
   const { model, source, normalization, notes } = await loadModel(flags, 'visualize', log);
   for (const note of notes) log(`note: ${note}`);
