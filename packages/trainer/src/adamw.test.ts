@@ -163,13 +163,17 @@ describeEachBackend('AdamW', () => {
     };
     expect(() => opt.setState(bad)).toThrow(
       "AdamW.setState: the snapshot does not match this optimizer (4 problems):\n" +
-        "  wrong shape for 'fc.weight': expected [3, 4], got [4, 3]\n" +
-        "  'fc.bias'.v has 3 values, expected 4 (shape [4])\n" +
+        "  'fc.weight'.shape is [4, 3]: expected [3, 4]\n" +
+        "  'fc.bias'.v.length is 3: expected 4 (shape [4])\n" +
         "  unknown parameter 'decoder.weight'\n" +
         "  missing parameter 'cls_token'",
     );
     expect(() => opt.setState({ ...good, betas: [0.9, 1] })).toThrow('AdamW.setState: betas[1] is 1: expected a number in [0, 1)');
     expect(() => opt.setState({ ...good, step: -1 })).toThrow('AdamW.setState: step is -1: expected an integer >= 0');
+    const badEntry = { ...good.params[1], m: new Float64Array(4) as unknown as Float32Array, step: 1.5 };
+    expect(() => opt.setState({ ...good, params: [good.params[0], badEntry, good.params[2]] })).toThrow(
+      "AdamW.setState: the snapshot does not match this optimizer (2 problems):\n  'fc.bias'.m is a Float64Array of length 4: expected a Float32Array\n  'fc.bias'.step is 1.5: expected an integer >= 0",
+    );
     expect(() => opt.setState({ ...good, params: [{ ...good.params[0], group: 'no_decay' }, good.params[1], good.params[2]] })).toThrow(
       "'fc.weight' is in group 'no_decay' in the snapshot but 'decay' in this optimizer",
     );
@@ -189,7 +193,7 @@ describeEachBackend('AdamW', () => {
     expect(() => new AdamW(vars, { lr: 1e-3, weightDecay: -0.05 })).toThrow('AdamW: weightDecay is -0.05: expected a finite number >= 0');
     const n0 = tf.memory().numTensors;
     const badSecond = (name: string) => (name === 'fc.bias' ? ('decoy' as 'decay') : 'decay');
-    expect(() => new AdamW(vars, { lr: 1e-3, groups: badSecond })).toThrow(`AdamW: groups('fc.bias') returned "decoy", expected 'decay' or 'no_decay'`);
+    expect(() => new AdamW(vars, { lr: 1e-3, groups: badSecond })).toThrow(`AdamW: groups('fc.bias') is "decoy": expected "decay" or "no_decay"`);
     expect(tf.memory().numTensors).toBe(n0); // the moments of 'fc.weight' were freed
     expect(() => new AdamW(new Map(), { lr: 1e-3 })).toThrow('AdamW: no parameters to optimize (the variable map is empty)');
 
@@ -203,6 +207,7 @@ describeEachBackend('AdamW', () => {
       "AdamW.applyGradients: gradient for unknown parameter 'decoder_pred.weight' (expected one of the 3 parameter names, e.g. 'fc.weight', 'fc.bias', 'cls_token')",
     );
     const transposed = new Map([['fc.weight', tf.zeros([4, 3])]]);
+    expect(() => opt.applyGradients({} as never)).toThrow(new TypeError('AdamW.applyGradients: gradients is {}: expected a Map<string, tf.Tensor> keyed by parameter name'));
     expect(() => opt.applyGradients(transposed)).toThrow("AdamW.applyGradients: gradient for 'fc.weight' has shape [4, 3], expected [3, 4] (the parameter's shape)");
     expect(opt.step).toBe(0);
     disposeGrads(unknown);

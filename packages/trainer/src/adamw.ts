@@ -3,7 +3,7 @@
  * amsgrad off), over named parameters split into a 'decay' and a 'no_decay' group.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwUpdate, checkBetas, checkInteger, checkNonNegative, sameShape, showShape, type AdamWScalars } from '@maejs/backend';
+import { adamwUpdate, argumentMessage, checkBetas, checkInteger, checkNonNegative, checkOneOf, sameShape, showShape, type AdamWScalars } from '@maejs/backend';
 import { checkGradients, resolveVariables, type VariableSource } from './variables.js';
 
 /** Weight-decay group of one parameter: 'no_decay' parameters get weight decay 0. */
@@ -225,7 +225,7 @@ function createSlot(name: string, variable: tf.Variable, assign: GroupAssigner):
   if (!(variable instanceof tf.Variable)) throw new TypeError(`AdamW: parameter '${name}' is not a tf.Variable`);
   if (variable.dtype !== 'float32') throw new TypeError(`AdamW: parameter '${name}' has dtype ${variable.dtype}, expected float32`);
   const group = assign(name, variable);
-  if (group !== 'decay' && group !== 'no_decay') throw new Error(`AdamW: groups('${name}') returned ${JSON.stringify(group)}, expected 'decay' or 'no_decay'`);
+  checkOneOf(`AdamW: groups('${name}')`, group, ['decay', 'no_decay'] as const);
   const m = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
   const v = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
   return { variable, group, step: 0, m, v };
@@ -287,13 +287,13 @@ function entryProblems(entry: AdamWParamState, slot: Slot): string[] {
   const problems: string[] = [];
   const shape = slot.variable.shape;
   const name = entry.name;
-  if (!Array.isArray(entry.shape) || !sameShape(entry.shape, shape)) problems.push(`wrong shape for '${name}': expected ${showShape(shape)}, got ${Array.isArray(entry.shape) ? showShape(entry.shape) : String(entry.shape)}`);
+  if (!Array.isArray(entry.shape) || !sameShape(entry.shape, shape)) problems.push(argumentMessage(`'${name}'.shape`, entry.shape, showShape(shape)));
   for (const key of ['m', 'v'] as const) {
     const data = entry[key];
-    if (!(data instanceof Float32Array)) problems.push(`'${name}'.${key} must be a Float32Array, got ${data === undefined ? 'undefined' : Object.prototype.toString.call(data)}`);
-    else if (data.length !== slot.variable.size) problems.push(`'${name}'.${key} has ${data.length} values, expected ${slot.variable.size} (shape ${showShape(shape)})`);
+    if (!(data instanceof Float32Array)) problems.push(argumentMessage(`'${name}'.${key}`, data, 'a Float32Array'));
+    else if (data.length !== slot.variable.size) problems.push(argumentMessage(`'${name}'.${key}.length`, data.length, `${slot.variable.size} (shape ${showShape(shape)})`));
   }
-  if (!Number.isInteger(entry.step) || entry.step < 0) problems.push(`'${name}'.step must be an integer >= 0, got ${String(entry.step)}`);
+  if (!Number.isInteger(entry.step) || entry.step < 0) problems.push(argumentMessage(`'${name}'.step`, entry.step, 'an integer >= 0'));
   if (entry.group !== slot.group) problems.push(`'${name}' is in group '${entry.group}' in the snapshot but '${slot.group}' in this optimizer`);
   return problems;
 }

@@ -56,6 +56,8 @@ describeEachBackend('clipGradNorm', () => {
     expect(() => clipGradNorm(grads, 0)).toThrow('clipGradNorm: maxNorm is 0: expected a number in (0, Infinity]');
     expect(() => clipGradNorm(grads, NaN)).toThrow('clipGradNorm: maxNorm is NaN: expected a number in (0, Infinity]');
     expect(() => clipGradNorm(grads, 1, 1)).toThrow('clipGradNorm: normType is 1: expected 2 or Infinity');
+    expect(() => clipGradNorm({} as never, 1)).toThrow(new TypeError('clipGradNorm: grads is {}: expected a Map<string, tf.Tensor>'));
+    expect(() => clipGradNorm({} as never, 1)).toThrow(TypeError);
     tf.dispose([...grads.values()]);
   });
 });

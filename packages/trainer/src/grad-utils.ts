@@ -1,6 +1,6 @@
 /** Gradient clipping and accumulation over micro-batches. */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInRange, checkInteger, checkOneOf } from '@maejs/backend';
+import { checkInRange, checkInteger, checkOneOf, failArgument, typeError } from '@maejs/backend';
 import type { AdamW } from './adamw.js';
 import { checkGradients, resolveVariables, type VariableSource } from './variables.js';
 
@@ -16,7 +16,7 @@ import { checkGradients, resolveVariables, type VariableSource } from './variabl
  * @returns the total norm before clipping, a scalar the caller owns (`await norm.data()` to log it).
  */
 export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number, normType = 2): tf.Scalar {
-  if (!(grads instanceof Map)) throw new TypeError(`clipGradNorm: grads must be a Map<string, tf.Tensor>, got ${typeof grads}`);
+  if (!(grads instanceof Map)) failArgument('clipGradNorm: grads', grads, 'a Map<string, tf.Tensor>', typeError);
   checkInRange('clipGradNorm: maxNorm', maxNorm, 0, Infinity, '(]');
   checkOneOf('clipGradNorm: normType', normType, [2, Infinity]);
   if (grads.size === 0) return tf.scalar(0);

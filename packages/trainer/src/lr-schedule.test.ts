@@ -35,6 +35,7 @@ describe('learning-rate rules (main_pretrain, util/lr_sched)', () => {
     expect(() => absoluteLr(1e-4, 2.5)).toThrow('absoluteLr: effectiveBatch is 2.5: expected an integer >= 1');
     expect(() => lrAt(-0.1, base)).toThrow('lrAt: epoch is -0.1: expected a number in [0, 400]');
     expect(() => lrAt(400.5, base)).toThrow('lrAt: epoch is 400.5: expected a number in [0, 400]');
+    expect(() => lrAt(1, null as never)).toThrow('lr schedule is null: expected an object { lr, minLr, warmupEpochs, epochs }');
     expect(() => lrAt(1, { ...base, lr: -1 })).toThrow('lr schedule: lr is -1: expected a finite number >= 0');
     expect(() => lrAt(1, { ...base, minLr: 1 })).toThrow('lr schedule: minLr is 1: expected at most lr (0.0024)');
     expect(() => lrAt(1, { ...base, warmupEpochs: 400 })).toThrow('lr schedule: warmupEpochs is 400: expected less than epochs (400)');

@@ -1,5 +1,5 @@
 /** Learning-rate rules of the official MAE pre-training (main_pretrain.py, util/lr_sched.py). */
-import { checkInRange, checkInteger, checkNonNegative, checkPositive, failArgument } from '@maejs/backend';
+import { checkInRange, checkInteger, checkNonNegative, checkPositive, failArgument, typeError } from '@maejs/backend';
 
 /** The schedule of `adjust_learning_rate`: linear warmup, then half-cosine decay to `minLr`. */
 export interface LrSchedule {
@@ -26,7 +26,7 @@ export function absoluteLr(blr: number, effectiveBatch: number): number {
 
 /** Validates a schedule; errors name the field and the allowed range. */
 export function checkLrSchedule(schedule: LrSchedule): void {
-  if (!schedule || typeof schedule !== 'object') throw new TypeError('lr schedule must be an object { lr, minLr, warmupEpochs, epochs }');
+  if (!schedule || typeof schedule !== 'object') failArgument('lr schedule', schedule, 'an object { lr, minLr, warmupEpochs, epochs }', typeError);
   const { lr, minLr, warmupEpochs, epochs } = schedule;
   checkNonNegative('lr schedule: lr', lr);
   checkNonNegative('lr schedule: minLr', minLr);

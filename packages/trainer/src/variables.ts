@@ -1,6 +1,6 @@
 /** Named trainable variables and gradient maps keyed by the same (official) names. */
 import * as tf from '@tensorflow/tfjs-core';
-import { sameShape, showShape } from '@maejs/backend';
+import { failArgument, sameShape, showShape, typeError } from '@maejs/backend';
 
 /** Something that has named trainable variables: a `Map` or a model (e.g. `MaskedAutoencoder`). */
 export type VariableSource =
@@ -23,7 +23,7 @@ export function resolveVariables(source: VariableSource): Map<string, tf.Variabl
  * parameter without gradient is skipped, as a PyTorch parameter whose `.grad` is None).
  */
 export function checkGradients(who: string, variables: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>): void {
-  if (!(grads instanceof Map)) throw new TypeError(`${who}: gradients must be a Map<string, tf.Tensor> keyed by parameter name, got ${typeof grads}`);
+  if (!(grads instanceof Map)) failArgument(`${who}: gradients`, grads, 'a Map<string, tf.Tensor> keyed by parameter name', typeError);
   for (const [name, g] of grads) {
     const variable = variables.get(name);
     if (!variable) {
