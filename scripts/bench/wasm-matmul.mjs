@@ -2,10 +2,11 @@
 // GFLOP/s of maejs's wasm matMul kernel, its two builds side by side (packages/backend/kernels/
 // kernels.wasm: SIMD128, multiply and add separate; kernels-relaxed.wasm: the same with
 // f32x4.relaxed_madd), and of tfjs-backend-wasm's own BatchMatMul (tfjs without maejs, i.e. what
-// `useMaejsKernels(false)` runs), on the products of a preset A training step. Also the GELU
-// kernels of both builds, forward + backward, in ns per value.
+// `useMaejsKernels(false)` runs), and of @jax-js/jax's wasm backend (a jit-compiled np.matmul,
+// result read with dataSync(); a dev dependency of this repository), on the products of a preset
+// A training step. Also the GELU kernels of both builds, forward + backward, in ns per value.
 //
-//   node scripts/bench/wasm-matmul.mjs [--rounds 5] [--ms 300] [--no-tfjs] [--no-gelu]
+//   node scripts/bench/wasm-matmul.mjs [--rounds 5] [--ms 300] [--no-tfjs] [--no-jax] [--no-gelu]
 //       [--shapes '[[1664,128,384],[512,512,512]]']        (each [m, k, n]: [m, k] x [k, n])
 //
 // The maejs kernels are called directly (operands already in the module's memory: no tfjs
@@ -28,6 +29,7 @@ const { values: flags } = parseArgs({
     ms: { type: 'string', default: '300' },
     shapes: { type: 'string' },
     'no-tfjs': { type: 'boolean', default: false },
+    'no-jax': { type: 'boolean', default: false },
     'no-gelu': { type: 'boolean', default: false },
   },
 });
@@ -100,6 +102,24 @@ async function tfjsMatMul() {
   };
 }
 
+/** @jax-js/jax on its wasm device: a jit-compiled matmul, forced by reading the result. */
+async function jaxMatMul() {
+  const jax = await import('@jax-js/jax');
+  const devices = await jax.init('wasm');
+  if (!devices.includes('wasm')) throw new Error(`@jax-js/jax started no wasm device (got ${devices.join(', ')})`);
+  jax.defaultDevice('wasm');
+  const matmul = jax.jit((a, b) => jax.numpy.matmul(a, b));
+  return {
+    product: ([m, k, n]) => {
+      const a = jax.numpy.array(fill(new Float32Array(m * k), 1)).reshape([m, k]);
+      const b = jax.numpy.array(fill(new Float32Array(k * n), 2)).reshape([k, n]);
+      return () => {
+        matmul(a.ref, b.ref).dataSync(); // dataSync() takes ownership of the result and frees it
+      };
+    },
+  };
+}
+
 /** Calls per second of `run` over about MS milliseconds (after one warm-up call). */
 function rate(run) {
   run();
@@ -121,11 +141,13 @@ const median = (xs) => {
 
 const builds = { simd: await instantiate('kernels.wasm'), 'relaxed-simd': await instantiate('kernels-relaxed.wasm') };
 const tfjs = flags['no-tfjs'] ? null : await tfjsMatMul();
+const jaxjs = flags['no-jax'] ? null : await jaxMatMul();
 const cases = [];
 for (const shape of SHAPES) {
   const flops = 2 * shape[0] * shape[1] * shape[2];
   for (const [variant, e] of Object.entries(builds)) cases.push({ kind: 'matmul', shape, variant, run: maejsMatMul(e, shape), perSecond: (r) => (r * flops) / 1e9 });
   if (tfjs) cases.push({ kind: 'matmul', shape, variant: 'tfjs-wasm', run: tfjs.product(shape), perSecond: (r) => (r * flops) / 1e9 });
+  if (jaxjs) cases.push({ kind: 'matmul', shape, variant: 'jax-js-wasm', run: jaxjs.product(shape), perSecond: (r) => (r * flops) / 1e9 });
 }
 if (!flags['no-gelu']) {
   for (const [variant, e] of Object.entries(builds)) cases.push({ kind: 'gelu', shape: [GELU_VALUES], variant, run: maejsGelu(e, GELU_VALUES), perSecond: (r) => 1e9 / (r * GELU_VALUES) });
@@ -143,7 +165,7 @@ const rows = cases.map((c, i) => {
   return { kind: c.kind, shape: c.shape.join('x'), variant: c.variant, median: median(results[i]), best };
 });
 console.log('\nmatMul [m, k] x [k, n], GFLOP/s (median of rounds / best round):');
-console.log(['m x k x n'.padEnd(16), ...[...Object.keys(builds), ...(tfjs ? ['tfjs-wasm'] : [])].map((v) => v.padStart(16))].join(' '), '  relaxed / simd (median)');
+console.log(['m x k x n'.padEnd(16), ...[...Object.keys(builds), ...(tfjs ? ['tfjs-wasm'] : []), ...(jaxjs ? ['jax-js-wasm'] : [])].map((v) => v.padStart(16))].join(' '), '  relaxed / simd (median)');
 for (const shape of SHAPES) {
   const key = shape.join('x');
   const byVariant = Object.fromEntries(rows.filter((r) => r.kind === 'matmul' && r.shape === key).map((r) => [r.variant, r]));
