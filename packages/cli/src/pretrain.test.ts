@@ -86,7 +86,7 @@ describe('mae pretrain', () => {
       /^mae pretrain: --threads 2 is not allowed on the 'webgpu' backend: it runs on a GPU, and every data-parallel worker thread would start its own GPU device; use 1 \(or 'auto', which is 1 on tensorflow, webgl, webgpu\); data-parallel threads are for cpu and wasm/,
     );
     expect((await mae('pretrain', '--backend', 'tensorflow', '--threads', '4')).err).toMatch(/--threads 4 is not allowed on the 'tensorflow' backend: .*its own TensorFlow runtime \(with tfjs-node-gpu a CUDA context/);
-    expect((await mae('pretrain', '--preset', 'vit_giant')).err).toMatch(/unknown preset 'vit_giant'/);
+    expect((await mae('pretrain', '--preset', 'vit_giant')).err).toMatch(/^mae pretrain: preset is "vit_giant": expected one of "mae_vit_base_patch16", /m);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ embed_dim: 32, colour: 'red' }));
     expect((await mae('pretrain', '--config', bad)).err).toMatch(/unknown setting 'colour'/);

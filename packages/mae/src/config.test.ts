@@ -58,6 +58,7 @@ describe('presets', () => {
   });
 
   it('name unknown presets', () => {
-    expect(() => preset('vit_giant')).toThrow(/unknown preset 'vit_giant': expected one of mae_vit_base_patch16/);
+    expect(() => preset('vit_giant')).toThrow('preset is "vit_giant": expected one of "mae_vit_base_patch16", "mae_vit_large_patch16", "mae_vit_huge_patch14", "mae_tiny_28", "mae_tiny_32"');
+    expect(() => preset('toString')).toThrow('preset is "toString": expected one of "mae_vit_base_patch16",');
   });
 });

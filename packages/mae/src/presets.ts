@@ -1,3 +1,4 @@
+import { checkOneOf } from '@maejs/backend';
 import type { MaeConfig } from './config.js';
 
 type Preset = Omit<MaeConfig, 'normPixLoss' | 'maskRatio' | 'layerNormEps'> & Partial<MaeConfig>;
@@ -22,9 +23,8 @@ export const PRESETS: Record<string, Preset> = {
   mae_tiny_32: maeTiny32,
 };
 
-/** The preset called `name`, or an error listing the names. */
+/** The preset called `name`, or a RangeError listing the names. */
 export function preset(name: string): Preset {
-  const p = PRESETS[name];
-  if (!p) throw new Error(`unknown preset '${name}': expected one of ${Object.keys(PRESETS).join(', ')}`);
-  return p;
+  checkOneOf('preset', name, Object.keys(PRESETS));
+  return PRESETS[name];
 }

@@ -201,6 +201,6 @@ describe('loadPretrained errors', () => {
     const missing = await failure(loadPretrained('hf:facebook/vit-mae-nope', options({ token: 'hf_x' })));
     expect(missing.message).toMatch(/^hf:facebook\/vit-mae-nope@main: config\.json: repository not found \(HTTP 404 Not Found\)/);
     const preset = await failure(loadPretrained('hf:facebook/vit-mae-tiny', options({ preset: 'mae_vit_tiny' })));
-    expect(preset.message).toBe("hf:facebook/vit-mae-tiny@main: preset: unknown preset 'mae_vit_tiny': expected one of mae_vit_base_patch16, mae_vit_large_patch16, mae_vit_huge_patch14, mae_tiny_28, mae_tiny_32");
+    expect(preset.message).toBe('hf:facebook/vit-mae-tiny@main: preset is "mae_vit_tiny": expected one of "mae_vit_base_patch16", "mae_vit_large_patch16", "mae_vit_huge_patch14", "mae_tiny_28", "mae_tiny_32"');
   });
 });

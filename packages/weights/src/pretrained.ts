@@ -55,7 +55,7 @@ function fallbackFor(source: PretrainedSource, option: PretrainedOptions['preset
   try {
     fields = { ...namedPreset(name) };
   } catch (error) {
-    throw new HubError('bad-source', source.id, undefined, `preset: ${(error as Error).message}`);
+    throw new HubError('bad-source', source.id, undefined, (error as Error).message);
   }
   return source.kind === 'official' && option === undefined ? { ...fields, normPixLoss: OFFICIAL_CHECKPOINTS[source.id].normPixLoss } : fields;
 }
