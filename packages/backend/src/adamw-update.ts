@@ -3,12 +3,14 @@
  *   p' = p * (1 - lr*wd);  m' = b1*m + (1-b1)*g;  v' = b2*v + (1-b2)*g*g;
  *   p'' = p' - lr/(1-b1^t) * m' / (sqrt(v')/sqrt(1-b2^t) + eps).
  *
- * On cpu and wasm it runs as one kernel (`MaejsAdamWUpdate`, a loop over the four arrays with
- * every operation rounded to float32 in the order of the op-by-op form, so both give the same
- * bits); elsewhere as ~11 tfjs ops. With tfjs ops every scalar becomes a tensor and every
- * step a kernel call: ~530 calls per update of a 48-parameter model, ~40 ms on wasm.
+ * A maejs kernel (`MaejsAdamWUpdate`, see kernel-registry.ts). On cpu and wasm it is a backend
+ * kernel: a loop over the four arrays with every operation rounded to float32 in the order of the
+ * op-by-op form, so both give the same bits. Elsewhere it runs as its op-level kernel, ~11 tfjs
+ * ops: every scalar becomes a tensor and every step a kernel call, ~530 calls per update of a
+ * 48-parameter model, ~40 ms on wasm. No gradient: it is an optimizer step.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerBackendKernel, runMaejsKernel, type MaejsKernel } from './kernel-registry.js';
 
 /** The update's scalars in float64 (PyTorch computes them in Python floats); each is rounded to float32 where used. */
 export interface AdamWScalars {
@@ -28,19 +30,33 @@ export const ADAMW_KERNEL = 'MaejsAdamWUpdate';
 /** Backends whose tensors live in CPU memory, so a JS loop over them is cheap. */
 const CPU_MEMORY_BACKENDS = ['cpu', 'wasm'];
 
+/** The update in tfjs ops (the op-level kernel): the single-tensor path of torch.optim.AdamW, op by op. */
+function adamwOps(inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor[] {
+  const { p, g, m, v } = inputs as Record<'p' | 'g' | 'm' | 'v', tf.Tensor>;
+  const s = attrs as unknown as AdamWScalars;
+  const decayed = s.decayFactor === 1 ? p : tf.mul(p, s.decayFactor); // p.mul_(1 - lr*wd)
+  const m1 = tf.add(tf.mul(m, s.b1), tf.mul(g, 1 - s.b1)); // exp_avg.mul_(b1).add_(g, alpha=1-b1)
+  const v1 = tf.add(tf.mul(v, s.b2), tf.mul(tf.mul(g, 1 - s.b2), g)); // exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
+  const denom = tf.add(tf.div(tf.sqrt(v1), s.bc2Sqrt), s.eps); // sqrt(v)/sqrt(bc2) + eps
+  const p1 = tf.add(decayed, tf.mul(tf.div(m1, denom), -s.stepSize)); // p.addcdiv_(m, denom, value=-lr/bc1)
+  return [p1, m1, v1];
+}
+
+const ADAMW: MaejsKernel = { name: ADAMW_KERNEL, opLevel: adamwOps };
+
 /** New [p, m, v] after one update; the caller assigns them and owns them. */
 export function adamwUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamWScalars): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  if (tf.getKernel(ADAMW_KERNEL, tf.getBackend())) {
-    return tf.engine().runKernel(ADAMW_KERNEL, { p, g, m, v }, { ...s } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+  checkOperands(p, { g, m, v });
+  return runMaejsKernel(ADAMW, { p, g, m, v }, { ...s } as unknown as tf.NamedAttrMap) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+/** Refuses a gradient or moment that is not float32 with the parameter's shape. */
+function checkOperands(p: tf.TensorInfo, others: Record<'g' | 'm' | 'v', tf.TensorInfo>): void {
+  for (const [name, t] of Object.entries(others)) {
+    if (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, p.shape)) {
+      throw new Error(`adamwUpdate: ${name} must be float32 with the parameter's shape [${p.shape}], got ${t.dtype} [${t.shape}]`);
+    }
   }
-  return tf.tidy(() => {
-    const decayed = s.decayFactor === 1 ? p : tf.mul(p, s.decayFactor); // p.mul_(1 - lr*wd)
-    const m1 = tf.add(tf.mul(m, s.b1), tf.mul(g, 1 - s.b1)); // exp_avg.mul_(b1).add_(g, alpha=1-b1)
-    const v1 = tf.add(tf.mul(v, s.b2), tf.mul(tf.mul(g, 1 - s.b2), g)); // exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2)
-    const denom = tf.add(tf.div(tf.sqrt(v1), s.bc2Sqrt), s.eps); // sqrt(v)/sqrt(bc2) + eps
-    const p1 = tf.add(decayed, tf.mul(tf.div(m1, denom), -s.stepSize)); // p.addcdiv_(m, denom, value=-lr/bc1)
-    return [p1, m1, v1] as [tf.Tensor, tf.Tensor, tf.Tensor];
-  });
 }
 
 /** The fused update on arrays: the op-by-op form's float32 roundings, in its order. */
@@ -62,30 +78,15 @@ function updateArrays(P: Float32Array, G: Float32Array, M: Float32Array, V: Floa
   return [p1, m1, v1];
 }
 
-/** Unregisters the fused AdamW kernel from cpu and wasm: `adamwUpdate` then runs the op form there. */
-export function unregisterAdamWKernel(): void {
-  for (const backendName of CPU_MEMORY_BACKENDS) if (tf.getKernel(ADAMW_KERNEL, backendName)) tf.unregisterKernel(ADAMW_KERNEL, backendName);
-}
-
-/** Registers the fused AdamW kernel for cpu and wasm (idempotent; done on import of @maejs/backend). */
+/** Registers the fused AdamW kernel for cpu and wasm (idempotent; done on import of @maejs/backend unless MAEJS_KERNELS=off). */
 export function registerAdamWKernel(): void {
   for (const backendName of CPU_MEMORY_BACKENDS) {
-    if (tf.getKernel(ADAMW_KERNEL, backendName)) continue;
-    tf.registerKernel({
-      kernelName: ADAMW_KERNEL,
-      backendName,
-      kernelFunc: ({ inputs, backend: anyBackend, attrs }) => {
-        const backend = anyBackend as tf.KernelBackend;
-        const { p, g, m, v } = inputs as Record<'p' | 'g' | 'm' | 'v', tf.TensorInfo>;
-        for (const [name, t] of Object.entries({ g, m, v })) {
-          if (t.dtype !== 'float32' || t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-            throw new Error(`adamwUpdate: ${name} must be float32 with the parameter's shape [${p.shape}], got ${t.dtype} [${t.shape}]`);
-          }
-        }
-        const read = (t: tf.TensorInfo) => backend.readSync(t.dataId) as Float32Array;
-        const outputs = updateArrays(read(p), read(g), read(m), read(v), attrs as unknown as AdamWScalars);
-        return outputs.map((values) => ({ dataId: backend.write(values, p.shape, 'float32'), shape: p.shape, dtype: 'float32' as const }));
-      },
+    registerBackendKernel(ADAMW_KERNEL, backendName, ({ inputs, backend: anyBackend, attrs }) => {
+      const backend = anyBackend as tf.KernelBackend;
+      const { p, g, m, v } = inputs as Record<'p' | 'g' | 'm' | 'v', tf.TensorInfo>;
+      const read = (t: tf.TensorInfo) => backend.readSync(t.dataId) as Float32Array;
+      const outputs = updateArrays(read(p), read(g), read(m), read(v), attrs as unknown as AdamWScalars);
+      return outputs.map((values) => ({ dataId: backend.write(values, p.shape, 'float32'), shape: p.shape, dtype: 'float32' as const }));
     });
   }
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { backendKernelNames, replacedTfjsKernels } from './kernel-registry.js';
+import { useMaejsKernels } from './kernels.js';
 import { installWasmKernels } from './wasm-kernels.js';
 import { detectEnvironment, type Environment } from './environment.js';
 import { BackendUnavailableError } from './errors.js';
@@ -41,6 +43,14 @@ const AUTO_ORDER: Record<Environment, BackendName[]> = {
 export interface InitBackendOptions {
   /** Settings of the webgpu backend: in Node, the options of Dawn (see {@link WebGpuOptions}). */
   webgpu?: WebGpuOptions;
+  /**
+   * maejs's kernels (see `useMaejsKernels`): `true` switches them on and, on wasm, installs
+   * maejs's wasm kernels, which replace tfjs-backend-wasm's own `BatchMatMul` and `GatherV2`
+   * (process-wide; `registeredMaejsKernels()` lists them); `false` switches them off, so tfjs's
+   * ops and kernels alone run. Unset (the default): as switched now, which is on unless
+   * `useMaejsKernels(false)` ran or the environment has `MAEJS_KERNELS=off`.
+   */
+  maejsKernels?: boolean;
 }
 
 /** Imports the package that registers `name`, unless tfjs already knows the backend. */
@@ -78,6 +88,7 @@ function notRegisteredHint(name: BackendName, environment: Environment): string 
 }
 
 async function activate(name: BackendName, options: InitBackendOptions): Promise<void> {
+  if (options.maejsKernels !== undefined) await useMaejsKernels(options.maejsKernels);
   if (name === 'webgpu' && detectEnvironment() === 'node') await setUpNodeWebGpu(options.webgpu);
   await registerBackend(name);
   let ok: boolean;
@@ -88,7 +99,7 @@ async function activate(name: BackendName, options: InitBackendOptions): Promise
   }
   if (!ok) throw new BackendUnavailableError(name, 'tfjs could not initialise it (see the warning tfjs printed)');
   await tf.ready();
-  if (name === 'wasm') await installWasmKernels();
+  if (name === 'wasm') await installWasmKernels(); // does nothing while maejs's kernels are off
 }
 
 /**
@@ -102,6 +113,10 @@ async function activate(name: BackendName, options: InitBackendOptions): Promise
  *
  * `webgpu` in Node runs on Dawn (the npm package `webgpu`), set up before tfjs-backend-webgpu
  * is imported; `options.webgpu.dawnOptions` and MAEJS_WEBGPU_OPTIONS pass options to Dawn.
+ *
+ * `wasm` comes with maejs's wasm kernels unless they are switched off (`options.maejsKernels`):
+ * they replace tfjs-backend-wasm's `BatchMatMul` and `GatherV2` for every later use of wasm in
+ * this thread (see `installWasmKernels`); `useMaejsKernels(false)` registers tfjs's own again.
  */
 export async function initBackend(name: BackendName | 'auto' = 'auto', options: InitBackendOptions = {}): Promise<BackendName> {
   checkOptions(options);
@@ -126,6 +141,9 @@ export async function initBackend(name: BackendName | 'auto' = 'auto', options: 
 
 /** Dawn options are Node's: a browser brings its own WebGPU. */
 function checkOptions(options: InitBackendOptions): void {
+  if (options.maejsKernels !== undefined && typeof options.maejsKernels !== 'boolean') {
+    throw new Error(`initBackend: options.maejsKernels is ${JSON.stringify(options.maejsKernels)}: expected true (maejs's kernels), false (tfjs's ops and kernels only) or unset (as switched now)`);
+  }
   if (detectEnvironment() === 'browser' && options.webgpu?.dawnOptions?.length) {
     throw new Error(`initBackend: options.webgpu.dawnOptions [${options.webgpu.dawnOptions.join(', ')}] apply only in Node (Dawn, the npm package ${WEBGPU_NODE_PACKAGE}); a browser provides navigator.gpu itself`);
   }
@@ -140,11 +158,17 @@ export interface BackendStatus {
   reason?: string;
   /** webgpu, when it started: the adapter it runs on. */
   adapter?: WebGpuAdapterInfo;
+  /** When it started: maejs's backend kernels registered for it (its other maejs kernels run as tfjs ops). */
+  maejsKernels?: string[];
+  /** When it started: tfjs's own kernels of this backend that maejs's replace (wasm: `BatchMatMul`, `GatherV2`). */
+  replacedTfjsKernels?: string[];
 }
 
 /**
- * Tries every backend in turn and reports which start. Leaves the backend that was active
- * before the call active again (if there was one).
+ * Tries every backend in turn (with {@link initBackend}, so wasm gets maejs's wasm kernels unless
+ * switched off) and reports which start, and for those, maejs's kernels there and the tfjs
+ * kernels they replace. Leaves the backend that was active before the call active again (if there
+ * was one).
  */
 export async function listBackends(options: InitBackendOptions = {}): Promise<BackendStatus[]> {
   checkOptions(options);
@@ -155,7 +179,8 @@ export async function listBackends(options: InitBackendOptions = {}): Promise<Ba
     try {
       await activate(name, options);
       const adapter = name === 'webgpu' ? await webgpuAdapter(detectEnvironment()) : undefined;
-      statuses.push({ name, available: true, packages, ...(adapter ? { adapter } : {}) });
+      const kernels = { maejsKernels: backendKernelNames(name), replacedTfjsKernels: replacedTfjsKernels(name) };
+      statuses.push({ name, available: true, packages, ...(adapter ? { adapter } : {}), ...kernels });
     } catch (error) {
       const reason = error instanceof BackendUnavailableError ? error.reason : (error as Error).message;
       statuses.push({ name, available: false, packages, reason });

@@ -10,6 +10,7 @@
  * is a view or a copy, not a transfer, and maejs's fused kernels read their inputs that way.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { isOpLevelKernel } from './kernel-registry.js';
 
 /** What the counted work asked of the backend. */
 export interface DeviceCounts {
@@ -19,7 +20,10 @@ export interface DeviceCounts {
   syncReads: number;
   /** `read` calls (data(), array()). */
   asyncReads: number;
-  /** tfjs kernels run through the engine (forward, gradients and updates alike). */
+  /**
+   * tfjs kernels run through the engine (forward, gradients and updates alike). A maejs kernel
+   * that runs as its op-level kernel is not counted itself: the tfjs ops it runs are.
+   */
   kernels: number;
   /** GPU programs dispatched (webgl: runWebGLProgram; webgpu: runWebGPUProgram); null elsewhere. */
   programs: number | null;
@@ -66,8 +70,9 @@ export async function countDeviceWork<T>(work: () => T | Promise<T>): Promise<{ 
   };
   wrap(backend, 'readSync', () => counts.syncReads++, true);
   wrap(backend, 'read', () => counts.asyncReads++, true);
-  // Registered kernels only: a custom op (tf.customGrad) also passes through runKernelFunc, and its kernels are counted one by one.
-  wrap(engine, 'runKernelFunc', ([params]) => (params as { kernelName?: string }).kernelName != null && counts.kernels++);
+  // Registered kernels only: a custom op (tf.customGrad) and an op-level maejs kernel also pass through runKernelFunc, and their kernels are counted one by one.
+  const countsAsKernel = (name: string | undefined) => name != null && !isOpLevelKernel(name, counts.backend);
+  wrap(engine, 'runKernelFunc', ([params]) => countsAsKernel((params as { kernelName?: string }).kernelName) && counts.kernels++);
   for (const name of PROGRAM_METHODS) {
     if (typeof backend[name] !== 'function') continue;
     counts.programs = 0;

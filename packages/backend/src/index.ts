@@ -5,15 +5,14 @@
  *
  * @module index
  */
-import { registerAdamWKernel } from './adamw-update.js';
-import { registerPermutationKernels } from './permutation-kernels.js';
-import { registerTfjsGradients } from './gradients.js';
+import { registerMaejsGradients, registerTfjsGradients } from './gradients.js';
+import { registerCpuMemoryKernels } from './kernels.js';
 
 registerTfjsGradients();
-registerAdamWKernel();
-registerPermutationKernels();
+registerMaejsGradients();
+registerCpuMemoryKernels(); // nothing while switched off (MAEJS_KERNELS=off)
 
-export { registerTfjsGradients } from './gradients.js';
+export { registerMaejsGradients, registerTfjsGradients } from './gradients.js';
 export { BACKEND_NAMES, BackendUnavailableError, initBackend, listBackends } from './backends.js';
 export type { BackendName, BackendStatus, InitBackendOptions } from './backends.js';
 export { formatAdapter, SWIFTSHADER_ICD, WEBGPU_OPTIONS_ENV } from './webgpu-node.js';
@@ -23,14 +22,14 @@ export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
 export { argsort, expandTo, inversePermutation, linear, permuteTokens, stableRanks, sumRows, tfSeed } from './ops.js';
 export { adamwUpdate } from './adamw-update.js';
-export { GELU_KERNELS, geluBackward, geluForward } from './gelu.js';
+export { GELU_KERNELS, gelu, geluGrad } from './gelu.js';
 export type { AdamWScalars } from './adamw-update.js';
 export { installWasmKernels } from './wasm-kernels.js';
 export { RELAXED_SIMD_ENV, relaxedSimdSupport, useWasmKernelVariant, wasmKernelVariant } from './wasm-module.js';
 export type { RelaxedSimdSupport, WasmKernelChoice, WasmKernelVariant } from './wasm-module.js';
 export { countDeviceWork } from './device-counters.js';
 export type { DeviceCounts } from './device-counters.js';
-export { maejsKernelsEnabled, registeredMaejsKernels, useMaejsKernels } from './kernels.js';
+export { KERNELS_ENV, maejsKernelsEnabled, registeredMaejsKernels, replacedTfjsKernels, useMaejsKernels } from './kernels.js';
 export {
   argumentMessage,
   checkBetas,

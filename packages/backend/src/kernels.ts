@@ -1,56 +1,60 @@
 /**
- * The switch for maejs's own kernels. maejs registers a few kernels where tfjs lacks a fast one:
- * `MaejsAdamWUpdate`, `MaejsStableRanks` and `MaejsInversePermutation` on cpu and wasm, and on wasm `MaejsGelu`, `MaejsGeluGrad` and replacements
- * of tfjs's `BatchMatMul` and `GatherV2`. Each has an op-level fallback that runs wherever the
- * kernel is not registered (tfjs ops for AdamW and GELU, tfjs's own kernels for the replaced two),
- * which is what every other backend (tensorflow, webgl, webgpu) runs. `useMaejsKernels(false)`
- * makes cpu and wasm run those fallbacks too, for comparison or to rule maejs's kernels out.
+ * The switch for maejs's kernels, and what they are (see kernel-registry.ts for the mechanism).
+ *
+ * maejs registers backend kernels where it has a faster implementation than tfjs ops:
+ * `MaejsAdamWUpdate`, `MaejsStableRanks` and `MaejsInversePermutation` on cpu and wasm (on
+ * import), `MaejsGelu` and `MaejsGeluGrad` on wasm; and on wasm it replaces two of
+ * tfjs-backend-wasm's own kernels, `BatchMatMul` and `GatherV2` (the wasm ones are installed by
+ * `installWasmKernels()`, which `initBackend('wasm')` calls unless told not to). Every maejs kernel
+ * also has an op-level kernel in tfjs ops, which is what every other backend (tensorflow, webgl,
+ * webgpu) runs. `useMaejsKernels(false)` makes cpu and wasm run those and tfjs's own kernels too.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAMW_KERNEL, registerAdamWKernel, unregisterAdamWKernel } from './adamw-update.js';
-import { PERMUTATION_KERNELS, registerPermutationKernels, unregisterPermutationKernels } from './permutation-kernels.js';
-import { GELU_KERNELS } from './gelu.js';
-import { replacedWasmKernels, setWasmKernels } from './wasm-kernels.js';
+import { registerAdamWKernel } from './adamw-update.js';
+import { backendKernelNames, maejsKernelsEnabled, replacedTfjsKernels, restoreTfjsKernels, setMaejsKernelsEnabled, unregisterBackendKernels } from './kernel-registry.js';
+import { registerPermutationKernels } from './permutation-kernels.js';
+import { installWasmKernels } from './wasm-kernels.js';
 
-let enabled = true;
+export { KERNELS_ENV, maejsKernelsEnabled, replacedTfjsKernels } from './kernel-registry.js';
+
+/** Registers the cpu and wasm kernels that need no wasm module (done on import of @maejs/backend, unless `MAEJS_KERNELS=off`). */
+export function registerCpuMemoryKernels(): void {
+  registerAdamWKernel();
+  registerPermutationKernels();
+}
 
 /**
  * Switches maejs's kernels off or back on, for every backend at once (reversible, any number of
- * times; the default is on).
+ * times; on by default, off from the start with the environment variable `MAEJS_KERNELS=off`).
  *
- * - off: `MaejsAdamWUpdate`, `MaejsStableRanks` and `MaejsInversePermutation` are unregistered from cpu and wasm, `MaejsGelu` / `MaejsGeluGrad`
- *   from wasm, and tfjs-backend-wasm's own `BatchMatMul` and `GatherV2` are registered again;
- *   `initBackend('wasm')` and `installWasmKernels()` install nothing until switched on.
- *   `adamwUpdate`, `geluForward` and `geluBackward` then run as tfjs ops.
- * - on: registers them again (the wasm ones now if tfjs-backend-wasm is loaded, else when wasm
- *   is started with `initBackend('wasm')`).
+ * - off: maejs's backend kernels are unregistered (its kernels run as op-level kernels, in tfjs
+ *   ops, on every backend), tfjs-backend-wasm's own `BatchMatMul` and `GatherV2` registrations
+ *   are registered again exactly as tfjs made them, and `initBackend('wasm')` /
+ *   `installWasmKernels()` install nothing until switched on.
+ * - on: registers maejs's backend kernels again (the wasm ones now if tfjs-backend-wasm's kernels
+ *   are registered, else when `initBackend('wasm')` or `installWasmKernels()` runs).
  *
- * Affects the tfjs of this thread only: `DataParallel` workers start with maejs's kernels on.
+ * Affects the tfjs of this thread; `DataParallel` starts its workers with this thread's setting.
  */
 export async function useMaejsKernels(on: boolean): Promise<void> {
   if (typeof on !== 'boolean') throw new Error(`useMaejsKernels: expected true (maejs's kernels on) or false (tfjs ops and kernels only), got ${String(on)}`);
-  if (on) {
-    registerAdamWKernel();
-    registerPermutationKernels();
-  } else {
-    unregisterAdamWKernel();
-    unregisterPermutationKernels();
+  setMaejsKernelsEnabled(on);
+  if (!on) {
+    unregisterBackendKernels();
+    restoreTfjsKernels();
+    return;
   }
-  await setWasmKernels(on);
-  enabled = on;
-}
-
-/** Whether maejs's kernels are switched on ({@link useMaejsKernels}; on by default). */
-export function maejsKernelsEnabled(): boolean {
-  return enabled;
+  registerCpuMemoryKernels();
+  if (tf.getKernel('BatchMatMul', 'wasm')) await installWasmKernels(); // tfjs-backend-wasm is loaded
 }
 
 /**
- * maejs's kernels registered for `backend` now: its own (`MaejsAdamWUpdate`, `MaejsGelu`,
- * `MaejsGeluGrad`) and, on wasm, the tfjs kernels it has replaced (`BatchMatMul`, `GatherV2`).
- * Empty on every backend while switched off, and on backends maejs has no kernels for.
+ * maejs's kernels registered for `backend` now: its backend kernels (`MaejsAdamWUpdate`,
+ * `MaejsStableRanks`, `MaejsInversePermutation`, and on wasm `MaejsGelu`, `MaejsGeluGrad`) and
+ * then the tfjs kernels it has replaced there (`BatchMatMul`, `GatherV2` on wasm; see
+ * {@link replacedTfjsKernels}). Empty while switched off, and on backends maejs has no kernels
+ * for: there its kernels run as op-level kernels.
  */
 export function registeredMaejsKernels(backend: string = tf.getBackend()): string[] {
-  const own = [ADAMW_KERNEL, PERMUTATION_KERNELS.ranks, PERMUTATION_KERNELS.inverse, GELU_KERNELS.forward, GELU_KERNELS.backward].filter((name) => tf.getKernel(name, backend));
-  return backend === 'wasm' ? [...own, ...replacedWasmKernels()] : own;
+  return [...backendKernelNames(backend), ...replacedTfjsKernels(backend)];
 }

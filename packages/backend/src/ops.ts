@@ -1,48 +1,59 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { runMaejsKernel, type MaejsKernel } from './kernel-registry.js';
 import { PERMUTATION_KERNELS } from './permutation-kernels.js';
+
+/** Op-level `MaejsStableRanks`: N·L² comparisons and a sum over the last axis. */
+function stableRanksOps(inputs: tf.NamedTensorMap): tf.Tensor {
+  const v = inputs.x as tf.Tensor2D;
+  const [n, l] = v.shape;
+  const vi = tf.reshape(v, [n, l, 1]); // [N, L(i), 1]
+  const vj = tf.reshape(v, [n, 1, l]); // [N, 1, L(j)]
+  const index = tf.range(0, l, 1, 'int32');
+  const jBeforeI = tf.less(tf.reshape(index, [1, 1, l]), tf.reshape(index, [1, l, 1])); // [1, L(i), L(j)]
+  const before = tf.logicalOr(tf.less(vj, vi), tf.logicalAnd(tf.equal(vj, vi), jBeforeI)); // [N, L(i), L(j)]
+  return tf.sum(tf.cast(before, 'int32'), 2); // [N, L]
+}
+
+/** Op-level `MaejsInversePermutation`: out[n, r] = sum_i i * (perm[n, i] == r), N·L² compares. */
+function inversePermutationOps(inputs: tf.NamedTensorMap): tf.Tensor {
+  const perm = inputs.x as tf.Tensor2D;
+  const [n, l] = perm.shape;
+  const index = tf.range(0, l, 1, 'int32');
+  const hit = tf.equal(tf.reshape(perm, [n, 1, l]), tf.reshape(index, [1, l, 1])); // [N, L(r), L(i)]: perm[n, i] == r
+  return tf.sum(tf.mul(tf.cast(hit, 'int32'), tf.reshape(index, [1, 1, l])), 2); // [N, L(r)]
+}
+
+const STABLE_RANKS: MaejsKernel = { name: PERMUTATION_KERNELS.ranks, opLevel: stableRanksOps };
+const INVERSE_PERMUTATION: MaejsKernel = { name: PERMUTATION_KERNELS.inverse, opLevel: inversePermutationOps };
 
 /**
  * Rank of every element in its row under a stable ascending sort: v [N, L] -> int32 [N, L],
  * out[n, i] = #{j : v[n, j] < v[n, i] or (v[n, j] == v[n, i] and j < i)}.
  *
  * This is argsort(argsort(v)) with ties broken by index (the official ids_restore of masking
- * noise). It runs on the device as N·L² comparisons and a sum over the last axis, with no
- * sort, TopK or transpose kernel: tfjs-backend-webgl runs TopK on the CPU after a synchronous
- * read-back, and tfjs-backend-webgpu's int32 transpose does not compile. For L <= 196 (ViT
- * patch grids) the [N, L, L] comparison is small next to one attention layer. v must hold no
- * NaN (a NaN compares false with everything, so the ranks would not be a permutation). On cpu
- * and wasm a kernel sorts each row instead (see permutation-kernels.ts); same integers.
+ * noise). The maejs kernel `MaejsStableRanks`: its op-level kernel runs on the device as N·L²
+ * comparisons and a sum over the last axis, with no sort, TopK or transpose kernel:
+ * tfjs-backend-webgl runs TopK on the CPU after a synchronous read-back, and
+ * tfjs-backend-webgpu's int32 transpose does not compile. For L <= 196 (ViT patch grids) the
+ * [N, L, L] comparison is small next to one attention layer. v must hold no NaN (a NaN compares
+ * false with everything, so the ranks would not be a permutation). On cpu and wasm a backend
+ * kernel sorts each row instead (see permutation-kernels.ts); same integers.
  */
 export function stableRanks(v: tf.Tensor2D): tf.Tensor2D {
   if (v.rank !== 2) throw new Error(`stableRanks: v must be [N, L], got shape [${v.shape}]`);
-  const [n, l] = v.shape;
-  if (tf.getKernel(PERMUTATION_KERNELS.ranks, tf.getBackend())) return tf.engine().runKernel(PERMUTATION_KERNELS.ranks, { x: v }) as tf.Tensor2D;
-  return tf.tidy(() => {
-    const vi = tf.reshape(v, [n, l, 1]); // [N, L(i), 1]
-    const vj = tf.reshape(v, [n, 1, l]); // [N, 1, L(j)]
-    const index = tf.range(0, l, 1, 'int32');
-    const jBeforeI = tf.less(tf.reshape(index, [1, 1, l]), tf.reshape(index, [1, l, 1])); // [1, L(i), L(j)]
-    const before = tf.logicalOr(tf.less(vj, vi), tf.logicalAnd(tf.equal(vj, vi), jBeforeI)); // [N, L(i), L(j)]
-    return tf.sum(tf.cast(before, 'int32'), 2) as tf.Tensor2D; // [N, L]
-  });
+  return runMaejsKernel(STABLE_RANKS, { x: v }) as tf.Tensor2D;
 }
 
 /**
  * Inverse of a batch of permutations: perm int32 [N, L], each row a permutation of 0..L-1 ->
- * int32 [N, L] with out[n, perm[n, i]] = i. Computed on the device as
- * out[n, r] = sum_i i * (perm[n, i] == r), a reduction over the last axis (N·L² compares);
- * on cpu and wasm by a kernel that also refuses a row that is not a permutation.
+ * int32 [N, L] with out[n, perm[n, i]] = i. The maejs kernel `MaejsInversePermutation`: on the
+ * device a reduction over the last axis (N·L² compares); on cpu and wasm a backend kernel that
+ * also refuses a row that is not a permutation.
  */
 export function inversePermutation(perm: tf.Tensor2D): tf.Tensor2D {
   if (perm.rank !== 2) throw new Error(`inversePermutation: perm must be [N, L], got shape [${perm.shape}]`);
   if (perm.dtype !== 'int32') throw new Error(`inversePermutation: perm must be int32, got ${perm.dtype}`);
-  const [n, l] = perm.shape;
-  if (tf.getKernel(PERMUTATION_KERNELS.inverse, tf.getBackend())) return tf.engine().runKernel(PERMUTATION_KERNELS.inverse, { x: perm }) as tf.Tensor2D;
-  return tf.tidy(() => {
-    const index = tf.range(0, l, 1, 'int32');
-    const hit = tf.equal(tf.reshape(perm, [n, 1, l]), tf.reshape(index, [1, l, 1])); // [N, L(r), L(i)]: perm[n, i] == r
-    return tf.sum(tf.mul(tf.cast(hit, 'int32'), tf.reshape(index, [1, 1, l])), 2) as tf.Tensor2D; // [N, L(r)]
-  });
+  return runMaejsKernel(INVERSE_PERMUTATION, { x: perm }) as tf.Tensor2D;
 }
 
 /**
@@ -64,14 +75,27 @@ function gatherRows(x: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor3D {
   return tf.reshape(tf.gather(tf.reshape(x, [n * l, d]), flatIds, 0), [n, ids.shape[1], d]);
 }
 
+const PERMUTE_TOKENS: MaejsKernel = { name: 'MaejsPermuteTokens', opLevel: ({ x, ids }) => gatherRows(x as tf.Tensor3D, ids as tf.Tensor2D) };
+
+/** Gradient of `MaejsPermuteTokens`: the inverse permutation applied to dy (ids get none). */
+export const PERMUTE_TOKENS_GRADIENT: tf.GradConfig = {
+  kernelName: PERMUTE_TOKENS.name,
+  inputsToSave: ['ids'],
+  gradFunc: (dy, [ids]) => ({
+    x: () => gatherRows(dy as tf.Tensor3D, inversePermutation(ids as tf.Tensor2D)),
+    ids: () => tf.zerosLike(ids),
+  }),
+};
+
 /**
  * Reorders the tokens of every sample by a permutation: out[n, i] = x[n, ids[n, i]].
  *
  * x: [N, L, D], ids: int32 [N, L], each row a permutation of 0..L-1 -> [N, L, D].
  *
- * Its gradient is the inverse permutation applied to dy, so it needs no scatter kernel
- * (wasm has no UnsortedSegmentSum, the kernel tf.gather's gradient uses). This is how MAE
- * shuffles tokens before masking and restores them in the decoder.
+ * The maejs kernel `MaejsPermuteTokens` (tfjs ops on every backend). Its registered gradient is
+ * the inverse permutation applied to dy, so it needs no scatter kernel (wasm has no
+ * UnsortedSegmentSum, the kernel tf.gather's gradient uses). This is how MAE shuffles tokens
+ * before masking and restores them in the decoder.
  */
 export function permuteTokens(x: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor3D {
   if (x.rank !== 3) throw new Error(`permuteTokens: x must be [N, L, D], got shape [${x.shape}]`);
@@ -79,45 +103,39 @@ export function permuteTokens(x: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor3D {
     throw new Error(`permuteTokens: ids must be [N, L] = [${x.shape[0]}, ${x.shape[1]}], got [${ids.shape}]`);
   }
   if (ids.dtype !== 'int32') throw new Error(`permuteTokens: ids must be int32, got ${ids.dtype}`);
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xIn, idsIn, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.GradSaveFunc];
-    save([idsIn]);
-    return {
-      value: gatherRows(xIn, idsIn),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const inverse = inversePermutation(saved[0] as tf.Tensor2D);
-        return [gatherRows(dy as tf.Tensor3D, inverse), tf.zerosLike(saved[0])];
-      },
-    };
-  });
-  return op(x, ids) as tf.Tensor3D;
+  return runMaejsKernel(PERMUTE_TOKENS, { x, ids }) as tf.Tensor3D;
 }
+
+const LINEAR: MaejsKernel = { name: 'MaejsLinear', opLevel: ({ x, weight, bias }) => tf.add(tf.matMul(x as tf.Tensor2D, weight as tf.Tensor2D), bias) };
+
+/**
+ * Gradient of `MaejsLinear`: dx = dy @ weight^T, dW = x^T @ dy (matMuls with a transposed
+ * operand, no transpose kernels), db = sum(dy). tfjs computes only the ones it needs: no dx for
+ * the images' patch embedding.
+ */
+export const LINEAR_GRADIENT: tf.GradConfig = {
+  kernelName: LINEAR.name,
+  inputsToSave: ['x', 'weight'],
+  gradFunc: (dy, [x, weight]) => ({
+    x: () => tf.matMul(dy as tf.Tensor2D, weight as tf.Tensor2D, false, true),
+    weight: () => tf.matMul(x as tf.Tensor2D, dy as tf.Tensor2D, true, false),
+    bias: () => sumRows(dy as tf.Tensor2D),
+  }),
+};
 
 /**
  * Fully connected layer on rows: x [M, in] @ weight [in, out] + bias [out] -> [M, out].
  *
- * Same value as tf.add(tf.matMul(x, weight), bias), with the gradient written out: dx = dy @
- * weight^T, dW = x^T @ dy (matMuls with a transposed operand, no transpose kernels), db = sum(dy).
- * On wasm a transposed operand is fast only with maejs's BatchMatMul kernel (installed by
- * `initBackend('wasm')`; tfjs's own runs it 5-7x slower than a plain one).
+ * Same value as tf.add(tf.matMul(x, weight), bias): the maejs kernel `MaejsLinear` (tfjs ops on
+ * every backend) with the gradient above. On wasm a transposed operand is fast only with maejs's
+ * BatchMatMul kernel (installed by `initBackend('wasm')`; tfjs's own runs it 5-7x slower than a
+ * plain one).
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   if (x.rank !== 2 || weight.rank !== 2 || bias.rank !== 1 || x.shape[1] !== weight.shape[0] || weight.shape[1] !== bias.shape[0]) {
     throw new Error(`linear: expected x [M, in], weight [in, out], bias [out], got [${x.shape}], [${weight.shape}], [${bias.shape}]`);
   }
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xIn, wIn, bIn, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    save([xIn, wIn]);
-    return {
-      value: tf.add(tf.matMul(xIn, wIn), bIn),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dy2 = dy as tf.Tensor2D;
-        return [tf.matMul(dy2, ws, false, true), tf.matMul(xs, dy2, true, false), sumRows(dy2)];
-      },
-    };
-  });
-  return op(x, weight, bias) as tf.Tensor2D;
+  return runMaejsKernel(LINEAR, { x, weight, bias }) as tf.Tensor2D;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
- * `stableRanks` and `inversePermutation` as single kernels on the backends whose tensors live in
- * CPU memory (cpu, wasm): a sort of each row in JavaScript instead of the N·L² comparisons the
- * op form runs on a GPU. tfjs-backend-wasm broadcasts int32 comparisons element by element, so
- * on a [128, 49] masking noise the op form costs ~300 ms per training step there; the kernels
- * take well under a millisecond. Both give the same integers as the op form.
+ * The backend kernels of `stableRanks` and `inversePermutation` (maejs kernels, see
+ * kernel-registry.ts) on the backends whose tensors live in CPU memory (cpu, wasm): a sort of
+ * each row in JavaScript instead of the N·L² comparisons of the op-level kernel.
+ * tfjs-backend-wasm broadcasts int32 comparisons element by element, so on a [128, 49] masking
+ * noise the op-level kernel costs ~300 ms per training step there; these take well under a
+ * millisecond. Both give the same integers as the op-level kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerBackendKernel } from './kernel-registry.js';
 
 /** Kernel names; registered for cpu and wasm. */
 export const PERMUTATION_KERNELS = { ranks: 'MaejsStableRanks', inverse: 'MaejsInversePermutation' } as const;
@@ -39,7 +41,7 @@ function inverseOf(perm: ArrayLike<number>, n: number, l: number): Int32Array {
   return out;
 }
 
-/** Registers both kernels for cpu and wasm (idempotent; done on import of @maejs/backend). */
+/** Registers both kernels for cpu and wasm (idempotent; done on import of @maejs/backend unless MAEJS_KERNELS=off). */
 export function registerPermutationKernels(): void {
   const kernels: Array<[string, (values: ArrayLike<number>, n: number, l: number) => Int32Array]> = [
     [PERMUTATION_KERNELS.ranks, ranksOf],
@@ -47,25 +49,13 @@ export function registerPermutationKernels(): void {
   ];
   for (const backendName of CPU_MEMORY_BACKENDS) {
     for (const [kernelName, compute] of kernels) {
-      if (tf.getKernel(kernelName, backendName)) continue;
-      tf.registerKernel({
-        kernelName,
-        backendName,
-        kernelFunc: ({ inputs, backend: anyBackend }) => {
-          const backend = anyBackend as tf.KernelBackend;
-          const { x } = inputs as { x: tf.TensorInfo };
-          const [n, l] = x.shape;
-          const values = compute(backend.readSync(x.dataId) as ArrayLike<number>, n, l); // CPU memory: a view, not a transfer
-          return { dataId: backend.write(values, x.shape, 'int32'), shape: x.shape, dtype: 'int32' as const };
-        },
+      registerBackendKernel(kernelName, backendName, ({ inputs, backend: anyBackend }) => {
+        const backend = anyBackend as tf.KernelBackend;
+        const { x } = inputs as { x: tf.TensorInfo };
+        const [n, l] = x.shape;
+        const values = compute(backend.readSync(x.dataId) as ArrayLike<number>, n, l); // CPU memory: a view, not a transfer
+        return { dataId: backend.write(values, x.shape, 'int32'), shape: x.shape, dtype: 'int32' as const };
       });
     }
-  }
-}
-
-/** Unregisters both kernels (`useMaejsKernels(false)`); the op forms run instead. */
-export function unregisterPermutationKernels(): void {
-  for (const backendName of CPU_MEMORY_BACKENDS) {
-    for (const kernelName of Object.values(PERMUTATION_KERNELS)) if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
   }
 }

@@ -11,8 +11,13 @@
  *
  * GatherV2: copies whole slices instead of one element at a time (see gatherV2 below).
  *
- * MaejsGelu / MaejsGeluGrad (kernels/gelu.c): GELU forward and backward in one pass each (see
- * gelu.ts), instead of 5 and 7 tfjs kernels.
+ * MaejsGelu / MaejsGeluGrad (kernels/gelu.c): the backend kernels of GELU and its gradient (see
+ * gelu.ts), one pass each (the gradient two: it recomputes Phi(x)) instead of 5 and 11 tfjs
+ * kernels.
+ *
+ * BatchMatMul and GatherV2 replace tfjs-backend-wasm's own kernels (a process-wide change of
+ * tfjs's kernel registry, reported by `registeredMaejsKernels('wasm')` and `mae backends`, undone
+ * by `useMaejsKernels(false)`); the GELU kernels are maejs kernels that tfjs does not have.
  *
  * The matMul module has its own linear memory: operands are copied in, the product copied out
  * (a memcpy, small next to the product). That memory grows to the largest product seen and
@@ -20,6 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GELU_KERNELS } from './gelu.js';
+import { maejsKernelsEnabled, registerBackendKernel, replaceTfjsKernel } from './kernel-registry.js';
 import { kernelModule, type KernelModule } from './wasm-module.js';
 
 /** The parts of tfjs-backend-wasm's backend class a kernel uses (as tfjs's own wasm kernels do). */
@@ -28,69 +34,29 @@ interface WasmBackendLike {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-/** maejs's replacements of tfjs kernels, so a second install changes nothing. */
-const installed = new WeakSet<tf.KernelFunc>();
-/** tfjs-backend-wasm's own kernels that maejs replaced, by name: what {@link setWasmKernels}(false) puts back. */
-const originals = new Map<string, tf.KernelConfig>();
-/** Set by {@link setWasmKernels}(false): installWasmKernels (and so initBackend('wasm')) installs nothing. */
-let switchedOff = false;
+/** tfjs-backend-wasm's kernels that maejs replaces. */
+const REPLACED = ['BatchMatMul', 'GatherV2'];
 
 /**
- * Replaces tfjs-backend-wasm's BatchMatMul and GatherV2 with maejs's kernels and registers
+ * Installs maejs's wasm kernels: replaces tfjs-backend-wasm's BatchMatMul and GatherV2 with
+ * maejs's (the registrations they replace are kept, see `useMaejsKernels(false)`) and registers
  * MaejsGelu / MaejsGeluGrad (see the module comment). Needs `@tensorflow/tfjs-backend-wasm`
- * imported (its kernels registered); `initBackend('wasm')` calls this. Idempotent. Installs
- * nothing while maejs's kernels are switched off (`useMaejsKernels(false)`). Results equal the
- * original kernels' up to float rounding (the sums run over k in ascending order, as in a plain
- * loop).
+ * imported (its kernels registered). `initBackend('wasm')` calls this unless given
+ * `{ maejsKernels: false }`; call it yourself when you start wasm with `tf.setBackend`.
+ * Idempotent. Installs nothing while maejs's kernels are switched off (`useMaejsKernels(false)`,
+ * `MAEJS_KERNELS=off`). Results equal the original kernels' up to float rounding (the sums run
+ * over k in ascending order, as in a plain loop).
  */
 export async function installWasmKernels(): Promise<void> {
-  if (switchedOff) return;
+  for (const name of REPLACED) {
+    if (!tf.getKernel(name, 'wasm')) throw new Error(`installWasmKernels: no ${name} kernel is registered for wasm: import @tensorflow/tfjs-backend-wasm first`);
+  }
+  if (!maejsKernelsEnabled()) return;
   const module = await kernelModule();
-  replaceKernel('BatchMatMul', (args, original) => batchMatMul(args, module, original));
-  replaceKernel('GatherV2', gatherV2);
-  addKernel(GELU_KERNELS.forward, (args) => geluForwardKernel(args, module));
-  addKernel(GELU_KERNELS.backward, (args) => geluBackwardKernel(args, module));
-}
-
-/**
- * Switches maejs's wasm kernels off (tfjs's own BatchMatMul and GatherV2 registered again, the
- * GELU kernels unregistered, and installWasmKernels a no-op) or back on (installed now when
- * tfjs-backend-wasm is loaded, else by the next initBackend('wasm')). Used by `useMaejsKernels`.
- */
-export async function setWasmKernels(on: boolean): Promise<void> {
-  switchedOff = !on;
-  if (on) {
-    if (tf.getKernel('BatchMatMul', 'wasm')) await installWasmKernels();
-    return;
-  }
-  for (const [name, original] of originals) {
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(original);
-  }
-  originals.clear();
-  for (const name of Object.values(GELU_KERNELS)) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-}
-
-/** Names of the tfjs wasm kernels maejs has replaced now (BatchMatMul, GatherV2 once installed). */
-export function replacedWasmKernels(): string[] {
-  return [...originals.keys()].filter((name) => installed.has(tf.getKernel(name, 'wasm')?.kernelFunc as tf.KernelFunc));
-}
-
-/** Registers a maejs kernel (one tfjs has no equivalent of) for wasm; idempotent. */
-function addKernel(name: string, kernelFunc: tf.KernelFunc): void {
-  if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
-}
-
-/** Registers `kernel` as the wasm kernel `name`, with the registered one as its fallback; idempotent. */
-function replaceKernel(name: string, kernel: (args: Parameters<tf.KernelFunc>[0], fallback: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[]): void {
-  const original = tf.getKernel(name, 'wasm');
-  if (!original) throw new Error(`installWasmKernels: no ${name} kernel is registered for wasm: import @tensorflow/tfjs-backend-wasm first`);
-  if (installed.has(original.kernelFunc)) return;
-  const kernelFunc: tf.KernelFunc = (args) => kernel(args, original.kernelFunc);
-  installed.add(kernelFunc);
-  originals.set(name, original);
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
+  replaceTfjsKernel('BatchMatMul', 'wasm', (original) => (args) => batchMatMul(args, module, original));
+  replaceTfjsKernel('GatherV2', 'wasm', (original) => (args) => gatherV2(args, original));
+  registerBackendKernel(GELU_KERNELS.forward, 'wasm', (args) => geluKernel(args, module));
+  registerBackendKernel(GELU_KERNELS.backward, 'wasm', (args) => geluGradKernel(args, module));
 }
 
 const product = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
@@ -169,27 +135,30 @@ function runOnCopies(module: KernelModule, inputs: ArrayLike<number>[], outputCo
   return offsets.slice(inputs.length).map((offset) => new Float32Array(module.memory.buffer, offset, n));
 }
 
-/** MaejsGelu on wasm: x -> [y, cdf] (see gelu.ts and kernels/gelu.c). */
-function geluForwardKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo[] {
+/** MaejsGelu on wasm: x -> y (see gelu.ts and kernels/gelu.c); Phi(x) goes to scratch memory. */
+function geluKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const backend = args.backend as unknown as WasmBackendLike;
-  const [y, cdf] = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput(x.shape, 'float32')];
+  const y = backend.makeOutput(x.shape, 'float32');
   const n = tf.util.sizeFromShape(x.shape);
-  if (n === 0) return [y, cdf];
-  const [yValues, cdfValues] = runOnCopies(module, [backend.typedArrayFromHeap(x)], 2, ([xAt, yAt, cdfAt]) => module.geluForward(xAt, yAt, cdfAt, n));
+  if (n === 0) return y;
+  const [yValues] = runOnCopies(module, [backend.typedArrayFromHeap(x)], 2, ([xAt, yAt, cdfAt]) => module.geluForward(xAt, yAt, cdfAt, n));
   backend.typedArrayFromHeap(y).set(yValues);
-  backend.typedArrayFromHeap(cdf).set(cdfValues);
-  return [y, cdf];
+  return y;
 }
 
-/** MaejsGeluGrad on wasm: (x, cdf, dy) -> dx. */
-function geluBackwardKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo {
-  const { x, cdf, dy } = args.inputs as Record<'x' | 'cdf' | 'dy', tf.TensorInfo>;
+/** MaejsGeluGrad on wasm: (x, dy) -> dx, Phi(x) recomputed by the forward kernel into scratch memory. */
+function geluGradKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo {
+  const { x, dy } = args.inputs as Record<'x' | 'dy', tf.TensorInfo>;
   const backend = args.backend as unknown as WasmBackendLike;
   const dx = backend.makeOutput(x.shape, 'float32');
   const n = tf.util.sizeFromShape(x.shape);
   if (n === 0) return dx;
-  const [dxValues] = runOnCopies(module, [x, cdf, dy].map((t) => backend.typedArrayFromHeap(t)), 1, ([xAt, cdfAt, dyAt, dxAt]) => module.geluBackward(xAt, cdfAt, dyAt, dxAt, n));
+  const inputs = [x, dy].map((t) => backend.typedArrayFromHeap(t));
+  const [dxValues] = runOnCopies(module, inputs, 3, ([xAt, dyAt, dxAt, yAt, cdfAt]) => {
+    module.geluForward(xAt, yAt, cdfAt, n);
+    module.geluBackward(xAt, cdfAt, dyAt, dxAt, n);
+  });
   backend.typedArrayFromHeap(dx).set(dxValues);
   return dx;
 }
