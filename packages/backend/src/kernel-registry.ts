@@ -108,7 +108,8 @@ export function unregisterBackendKernels(): void {
 
 /** Names of maejs's backend kernels registered for `backendName` now, in registration order. */
 export function backendKernelNames(backendName: string): string[] {
-  return [...backendKernels].filter(([name, backends]) => backends.has(backendName) && !isOpLevelKernel(name, backendName)).map(([name]) => name);
+  const registered = (name: string) => tf.getKernel(name, backendName) !== undefined && !isOpLevelKernel(name, backendName);
+  return [...backendKernels].filter(([name, backends]) => backends.has(backendName) && registered(name)).map(([name]) => name);
 }
 
 /**

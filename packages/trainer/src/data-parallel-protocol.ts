@@ -6,12 +6,15 @@ export interface WorkerInit {
   backend: string;
   /** tfjs production mode, as on the starting thread (also quiets tfjs's Node banner). */
   prodMode: boolean;
+  /** maejs's kernels switched on or off, as on the starting thread (`maejsKernelsEnabled()`). */
+  maejsKernels: boolean;
   model: MaeConfig;
 }
 
-/** The worker's first message: its parameters as `name:shape`, in order, or why it failed. */
+/** The worker's first message: its parameters as `name:shape`, in order, and the maejs kernels it runs (`registeredMaejsKernels`), or why it failed. */
 export interface WorkerReady {
   parameters: string[];
+  kernels: string[];
   error?: string;
 }
 

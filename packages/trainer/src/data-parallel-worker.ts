@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from '@maejs/backend';
+import { initBackend, registeredMaejsKernels, type BackendName } from '@maejs/backend';
 import { MaskedAutoencoder } from '@maejs/mae';
 import type { ShardReply, ShardRequest, WorkerInit, WorkerReady } from './data-parallel-protocol.js';
 import { variableGradsByName } from './variables.js';
@@ -14,10 +14,10 @@ if (!port) throw new Error('data-parallel-worker.js runs as a worker thread of D
 
 async function main(init: WorkerInit): Promise<void> {
   if (init.prodMode) tf.enableProdMode();
-  await initBackend(init.backend as BackendName);
+  await initBackend(init.backend as BackendName, { maejsKernels: init.maejsKernels });
   const model = new MaskedAutoencoder(init.model);
   const variables = model.trainableVariables();
-  const ready: WorkerReady = { parameters: [...variables].map(([name, v]) => `${name}:${v.shape.join('x')}`) };
+  const ready: WorkerReady = { parameters: [...variables].map(([name, v]) => `${name}:${v.shape.join('x')}`), kernels: registeredMaejsKernels(init.backend) };
   port!.postMessage(ready);
   port!.on('message', (request: ShardRequest) => {
     shard(model, variables, request).then(
@@ -55,4 +55,4 @@ async function shard(model: MaskedAutoencoder, variables: Map<string, tf.Variabl
   return { loss, grads: packed, present };
 }
 
-main(workerData as WorkerInit).catch((error: Error) => port.postMessage({ parameters: [], error: error.message } satisfies WorkerReady));
+main(workerData as WorkerInit).catch((error: Error) => port.postMessage({ parameters: [], kernels: [], error: error.message } satisfies WorkerReady));

@@ -1,7 +1,7 @@
 // Runs the built worker (dist/data-parallel-worker.js): `npm test` builds before jest.
 import * as tf from '@tensorflow/tfjs-core';
 import { MaskedAutoencoder } from '@maejs/mae';
-import { initBackend } from '@maejs/backend';
+import { initBackend, registeredMaejsKernels, useMaejsKernels } from '@maejs/backend';
 import { DataParallel, localGradients, pretrain, shardSizes } from '@maejs/trainer/node';
 import { uint8ImageDataset, type Dataset } from '@maejs/data';
 import { Rng } from '@maejs/random';
@@ -121,6 +121,28 @@ describe('DataParallel errors', () => {
     const single = await DataParallel.start(model, { backend: 'webgl' }); // 'auto'
     expect(single.threads).toBe(1);
     await single.close();
+    model.dispose();
+  });
+
+  it("starts its workers with this thread's kernel switch, and refuses workers that run other kernels than this thread", async () => {
+    const model = new MaskedAutoencoder(CONFIG);
+    await useMaejsKernels(false);
+    try {
+      const off = await DataParallel.start(model, { threads: 2 }); // the workers would otherwise replace tfjs's wasm kernels
+      await off.close();
+    } finally {
+      await useMaejsKernels(true);
+    }
+    const gelu = tf.getKernel('MaejsGelu', 'wasm')!;
+    tf.unregisterKernel('MaejsGelu', 'wasm'); // this thread now lacks one of the kernels initBackend('wasm') installs
+    try {
+      await expect(DataParallel.start(model, { threads: 2 })).rejects.toThrow(
+        "data-parallel worker runs maejs kernels [MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGelu, MaejsGeluGrad, BatchMatMul, GatherV2] on wasm, this thread [MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGeluGrad, BatchMatMul, GatherV2]: start this thread's backend with initBackend('wasm') (it installs maejs's kernels unless they are switched off) so that both threads compute the same way",
+      );
+    } finally {
+      tf.registerKernel(gelu);
+    }
+    expect(registeredMaejsKernels('wasm')).toContain('MaejsGelu');
     model.dispose();
   });
 

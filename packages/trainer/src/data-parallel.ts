@@ -5,12 +5,14 @@
  * and gradients; this thread computes the first shard itself and combines them, weighted by
  * shard size. The masking noise of the whole batch is drawn here from the step's seed and split
  * by rows, so every image gets the mask it gets in a single-thread step: the results equal the
- * single-thread ones up to float rounding of the sums.
+ * single-thread ones up to float rounding of the sums. Workers start their backend with
+ * `initBackend` and this thread's `useMaejsKernels` setting, and must then run the maejs kernels
+ * this thread runs (`registeredMaejsKernels`), or `DataParallel.start` refuses them.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveThreads } from '@maejs/backend';
+import { maejsKernelsEnabled, registeredMaejsKernels, resolveThreads } from '@maejs/backend';
 import type { MaskedAutoencoder } from '@maejs/mae';
 import { maskingNoise } from '@maejs/masking';
 import type { GradientEngine, LossAndGradients } from './pretrain.js';
@@ -61,11 +63,11 @@ export class DataParallel implements GradientEngine {
   static async start(model: MaskedAutoencoder, options: DataParallelOptions = {}): Promise<DataParallel> {
     const backend = options.backend ?? tf.getBackend();
     const threads = resolveThreads(backend, options.threads ?? 'auto', availableParallelism(), 'DataParallel: threads');
-    const init: WorkerInit = { backend, prodMode: tf.env().getBool('PROD'), model: { ...model.config } };
+    const init: WorkerInit = { backend, prodMode: tf.env().getBool('PROD'), maejsKernels: maejsKernelsEnabled(), model: { ...model.config } };
     const workerFile = new URL('../dist/data-parallel-worker.js', import.meta.url);
     const workers = Array.from({ length: threads - 1 }, () => new Worker(workerFile, { workerData: init }));
     try {
-      await Promise.all(workers.map((worker) => workerReady(worker, model)));
+      await Promise.all(workers.map((worker) => workerReady(worker, model, backend)));
     } catch (error) {
       await Promise.all(workers.map((worker) => worker.terminate()));
       throw error;
@@ -189,8 +191,8 @@ export class DataParallel implements GradientEngine {
   }
 }
 
-/** Waits for a worker's replica and checks it has the same parameters as `model`. */
-function workerReady(worker: Worker, model: MaskedAutoencoder): Promise<void> {
+/** Waits for a worker's replica and checks it has the same parameters as `model` and runs the maejs kernels this thread runs on `backend`. */
+function workerReady(worker: Worker, model: MaskedAutoencoder, backend: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`a data-parallel worker thread exited (code ${code}) before it was ready`));
     worker.once('error', reject);
@@ -201,7 +203,14 @@ function workerReady(worker: Worker, model: MaskedAutoencoder): Promise<void> {
       if (ready.error !== undefined) return reject(new Error(`data-parallel worker could not start: ${ready.error}`));
       const expected = [...model.trainableVariables()].map(([name, v]) => `${name}:${v.shape.join('x')}`);
       if (ready.parameters.join(',') !== expected.join(',')) return reject(new Error('data-parallel worker built a model with other parameters than this thread\'s'));
+      const own = registeredMaejsKernels(backend);
+      if (ready.kernels.join(',') !== own.join(',')) return reject(new Error(kernelMismatch(backend, ready.kernels, own)));
       resolve();
     });
   });
+}
+
+/** Why a worker's kernels differ from this thread's, and what makes them equal. */
+function kernelMismatch(backend: string, worker: string[], own: string[]): string {
+  return `data-parallel worker runs maejs kernels [${worker.join(', ')}] on ${backend}, this thread [${own.join(', ')}]: start this thread's backend with initBackend('${backend}') (it installs maejs's kernels unless they are switched off) so that both threads compute the same way`;
 }
