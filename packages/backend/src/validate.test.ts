@@ -59,8 +59,8 @@ describe('the argument message', () => {
     const error = thrown(() => failArgument('k', 0, 'at most 5'));
     expect(error).toBeInstanceOf(RangeError);
     expect(error.message).toBe('k is 0: expected at most 5');
-    const typeError: ArgumentErrorMaker = (what, value, expected) => new TypeError(argumentMessage(`config.${what}`, value, expected));
-    const typed = thrown(() => failArgument('k', 'five', 'an integer', typeError));
+    const configTypeError: ArgumentErrorMaker = (what, value, expected) => new TypeError(argumentMessage(`config.${what}`, value, expected));
+    const typed = thrown(() => failArgument('k', 'five', 'an integer', configTypeError));
     expect(typed).toBeInstanceOf(TypeError);
     expect(typed.message).toBe('config.k is "five": expected an integer');
     const wrongKind = thrown(() => failArgument('images', [1, 2], 'a Float32Array', typeError));
