@@ -13,6 +13,9 @@
 // `--kernel-profile B` then profiles one more step at batch B (after every timed batch, so a
 // failing profile loses no timing) and prints its kernels, grouped by name with their times, as a
 // last line `BENCH_JSON {"kind":"kernel-profile",...}`.
+// `--memory-trace` wraps every timed step in tf.profile and adds `memoryTrace` to the JSON: per
+// step the peak tensor bytes within it, the tensor bytes and count after it and the process RSS
+// (scripts/bench/memory.mjs; the step times then include the profiler's bookkeeping).
 // Uses the built packages (run `npm run build` first). Exit code 3 = backend unavailable (the
 // JSON line then holds `unavailable: reason`). `--list-backends` prints which backends start.
 import { parseArgs } from 'node:util';
@@ -40,6 +43,7 @@ const { values: flags } = parseArgs({
     'kernel-profile': { type: 'string' },
     'emit-device': { type: 'boolean', default: false },
     'list-backends': { type: 'boolean', default: false },
+    'memory-trace': { type: 'boolean', default: false },
   },
 });
 
@@ -204,9 +208,20 @@ async function measure({ model, vars, parallel, batch, mode, warmup, repeats, ba
   const times = [];
   let last = null;
   const tensorsBefore = tf.memory().numTensors;
+  const trace = flags['memory-trace'] ? { peakBytes: [], tensorBytes: [], numTensors: [], rssBytes: [] } : null;
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
-    last = await step();
+    if (trace) {
+      const info = await tf.profile(async () => {
+        last = await step();
+      });
+      trace.peakBytes.push(info.peakBytes);
+      trace.tensorBytes.push(tf.memory().numBytes);
+      trace.numTensors.push(tf.memory().numTensors);
+      trace.rssBytes.push(process.memoryUsage().rss);
+    } else {
+      last = await step();
+    }
     times.push(performance.now() - t0);
     if (first === null) first = last;
   }
@@ -239,6 +254,7 @@ async function measure({ model, vars, parallel, batch, mode, warmup, repeats, ba
     tfPeakBytesInStep: profile ? profile.peakBytes : null,
     profile,
     leakedTensorsPerRun: leakedTensors,
+    memoryTrace: trace,
   };
 }
 
