@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { argsort, expandTo, initBackend, inversePermutation, linear, listBackends, permuteTokens, registeredMaejsKernels, registerTfjsGradients, stableRanks, useMaejsKernels } from './index.js';
+import { argsort, countDeviceWork, expandTo, initBackend, inversePermutation, isOpLevelKernel, linear, listBackends, permuteTokens, registeredMaejsKernels, registerMaejsGradients, registerTfjsGradients, stableRanks, useMaejsKernels } from './index.js';
 import { describeEachBackend, expectClose } from '../../../testing/backends.js';
 
 describe('initBackend', () => {
@@ -35,6 +35,10 @@ describe('initBackend', () => {
     expect(statuses.find((s) => s.name === 'wasm')?.available).toBe(true);
     expect(statuses.find((s) => s.name === 'tensorflow')?.reason).toMatch(/tfjs-node/);
     expect(tf.getBackend()).toBe('cpu');
+    const cpuKernels = ['MaejsAdamWUpdate', 'MaejsStableRanks', 'MaejsInversePermutation'];
+    expect(statuses.find((s) => s.name === 'wasm')).toMatchObject({ maejsKernels: [...cpuKernels, 'MaejsGelu', 'MaejsGeluGrad'], replacedTfjsKernels: ['BatchMatMul', 'GatherV2'] });
+    expect(statuses.find((s) => s.name === 'cpu')).toMatchObject({ maejsKernels: cpuKernels, replacedTfjsKernels: [] });
+    expect(statuses.find((s) => s.name === 'tensorflow')).not.toHaveProperty('maejsKernels');
   });
 });
 
@@ -43,6 +47,13 @@ describe('registerTfjsGradients', () => {
     expect(tf.getGradient('Sum')).toBeDefined();
     expect(tf.getGradient('BatchMatMul')).toBeDefined();
     expect(registerTfjsGradients()).toBe(0);
+  });
+
+  it("registers the gradients of maejs's kernels MaejsLinear and MaejsPermuteTokens on import", () => {
+    const [linearGradient, permuteGradient] = [tf.getGradient('MaejsLinear'), tf.getGradient('MaejsPermuteTokens')];
+    expect([linearGradient?.inputsToSave, permuteGradient?.inputsToSave]).toEqual([['x', 'weight'], ['ids']]);
+    registerMaejsGradients();
+    expect(tf.getGradient('MaejsLinear')).toBe(linearGradient);
   });
 });
 
@@ -152,6 +163,19 @@ describeEachBackend('linear and expandTo', () => {
     const ref = tf.grads((a: tf.Tensor, bw: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(a, bw), bb), up)))([x, w, b]);
     ours.forEach((g, i) => expectClose(`grad ${i}`, g.dataSync(), ref[i].dataSync(), 1e-6, 1e-5));
     expectClose('value', linear(x, w, b).dataSync(), tf.add(tf.matMul(x, w), b).dataSync(), 1e-6, 1e-6);
+  });
+
+  it('linear is the maejs kernel MaejsLinear, run as tfjs ops: tfjs computes only the gradients it needs', async () => {
+    const x = tf.randomNormal([5, 3], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const w = tf.randomNormal([3, 4], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const b = tf.zeros([4]) as tf.Tensor1D;
+    const loss = (a: tf.Tensor2D, bw: tf.Tensor2D) => tf.sum(linear(a, bw, b));
+    const all = await countDeviceWork(() => tf.grads((a: tf.Tensor, bw: tf.Tensor) => loss(a as tf.Tensor2D, bw as tf.Tensor2D))([x, w]));
+    const weightOnly = await countDeviceWork(() => tf.grad((bw: tf.Tensor) => loss(x, bw as tf.Tensor2D))(w));
+    expect(isOpLevelKernel('MaejsLinear', tf.getBackend())).toBe(true);
+    expect(all.counts.kernels - weightOnly.counts.kernels).toBe(1); // dx's matMul (a tf.customGrad op computes every input's gradient)
+    expect(await weightOnly.result.data()).toEqual(await all.result[1].data());
+    tf.dispose([x, w, b, ...all.result, weightOnly.result]);
   });
 
   it('linear rejects mismatched shapes', () => {

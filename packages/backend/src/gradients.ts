@@ -1,6 +1,5 @@
 import { getGradient, registerGradient } from '@tensorflow/tfjs-core';
 import { gradientConfigs } from '../generated/tfjs-gradients.cjs';
-import { GELU_GRADIENT } from './gelu.js';
 import { LINEAR_GRADIENT, PERMUTE_TOKENS_GRADIENT } from './ops.js';
 
 /**
@@ -24,12 +23,12 @@ export function registerTfjsGradients(): number {
 }
 
 /**
- * Registers the gradients of maejs's differentiable kernels (`MaejsGelu`, `MaejsLinear`,
- * `MaejsPermuteTokens`) with tfjs: they apply whichever implementation of the kernel ran (see
- * kernel-registry.ts). Idempotent; done on import of @maejs/backend.
+ * Registers the gradients of maejs's differentiable kernels (`MaejsLinear`, `MaejsPermuteTokens`)
+ * with tfjs: they apply whichever implementation of the kernel ran (see kernel-registry.ts).
+ * Idempotent; done on import of @maejs/backend.
  */
 export function registerMaejsGradients(): void {
-  for (const config of [GELU_GRADIENT, LINEAR_GRADIENT, PERMUTE_TOKENS_GRADIENT]) {
+  for (const config of [LINEAR_GRADIENT, PERMUTE_TOKENS_GRADIENT]) {
     if (getGradient(config.kernelName) === undefined) registerGradient(config);
   }
 }

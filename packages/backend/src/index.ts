@@ -22,7 +22,7 @@ export { detectEnvironment } from './environment.js';
 export type { Environment } from './environment.js';
 export { argsort, expandTo, inversePermutation, linear, permuteTokens, stableRanks, sumRows, tfSeed } from './ops.js';
 export { adamwUpdate } from './adamw-update.js';
-export { GELU_KERNELS, gelu, geluGrad } from './gelu.js';
+export { GELU_KERNELS, geluBackward, geluForward } from './gelu.js';
 export type { AdamWScalars } from './adamw-update.js';
 export { installWasmKernels } from './wasm-kernels.js';
 export { RELAXED_SIMD_ENV, relaxedSimdSupport, useWasmKernelVariant, wasmKernelVariant } from './wasm-module.js';
@@ -30,6 +30,7 @@ export type { RelaxedSimdSupport, WasmKernelChoice, WasmKernelVariant } from './
 export { countDeviceWork } from './device-counters.js';
 export type { DeviceCounts } from './device-counters.js';
 export { KERNELS_ENV, maejsKernelsEnabled, registeredMaejsKernels, replacedTfjsKernels, useMaejsKernels } from './kernels.js';
+export { isOpLevelKernel } from './kernel-registry.js';
 export {
   argumentMessage,
   checkBetas,

@@ -11,9 +11,8 @@
  *
  * GatherV2: copies whole slices instead of one element at a time (see gatherV2 below).
  *
- * MaejsGelu / MaejsGeluGrad (kernels/gelu.c): the backend kernels of GELU and its gradient (see
- * gelu.ts), one pass each (the gradient two: it recomputes Phi(x)) instead of 5 and 11 tfjs
- * kernels.
+ * MaejsGelu / MaejsGeluGrad (kernels/gelu.c): GELU forward and backward in one pass each (see
+ * gelu.ts), instead of 5 and 7 tfjs kernels.
  *
  * BatchMatMul and GatherV2 replace tfjs-backend-wasm's own kernels (a process-wide change of
  * tfjs's kernel registry, reported by `registeredMaejsKernels('wasm')` and `mae backends`, undone
@@ -55,8 +54,8 @@ export async function installWasmKernels(): Promise<void> {
   const module = await kernelModule();
   replaceTfjsKernel('BatchMatMul', 'wasm', (original) => (args) => batchMatMul(args, module, original));
   replaceTfjsKernel('GatherV2', 'wasm', (original) => (args) => gatherV2(args, original));
-  registerBackendKernel(GELU_KERNELS.forward, 'wasm', (args) => geluKernel(args, module));
-  registerBackendKernel(GELU_KERNELS.backward, 'wasm', (args) => geluGradKernel(args, module));
+  registerBackendKernel(GELU_KERNELS.forward, 'wasm', (args) => geluForwardKernel(args, module));
+  registerBackendKernel(GELU_KERNELS.backward, 'wasm', (args) => geluBackwardKernel(args, module));
 }
 
 const product = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
@@ -135,30 +134,27 @@ function runOnCopies(module: KernelModule, inputs: ArrayLike<number>[], outputCo
   return offsets.slice(inputs.length).map((offset) => new Float32Array(module.memory.buffer, offset, n));
 }
 
-/** MaejsGelu on wasm: x -> y (see gelu.ts and kernels/gelu.c); Phi(x) goes to scratch memory. */
-function geluKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo {
+/** MaejsGelu on wasm: x -> [y, cdf] (see gelu.ts and kernels/gelu.c). */
+function geluForwardKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo[] {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const backend = args.backend as unknown as WasmBackendLike;
-  const y = backend.makeOutput(x.shape, 'float32');
+  const [y, cdf] = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput(x.shape, 'float32')];
   const n = tf.util.sizeFromShape(x.shape);
-  if (n === 0) return y;
-  const [yValues] = runOnCopies(module, [backend.typedArrayFromHeap(x)], 2, ([xAt, yAt, cdfAt]) => module.geluForward(xAt, yAt, cdfAt, n));
+  if (n === 0) return [y, cdf];
+  const [yValues, cdfValues] = runOnCopies(module, [backend.typedArrayFromHeap(x)], 2, ([xAt, yAt, cdfAt]) => module.geluForward(xAt, yAt, cdfAt, n));
   backend.typedArrayFromHeap(y).set(yValues);
-  return y;
+  backend.typedArrayFromHeap(cdf).set(cdfValues);
+  return [y, cdf];
 }
 
-/** MaejsGeluGrad on wasm: (x, dy) -> dx, Phi(x) recomputed by the forward kernel into scratch memory. */
-function geluGradKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo {
-  const { x, dy } = args.inputs as Record<'x' | 'dy', tf.TensorInfo>;
+/** MaejsGeluGrad on wasm: (x, cdf, dy) -> dx. */
+function geluBackwardKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo {
+  const { x, cdf, dy } = args.inputs as Record<'x' | 'cdf' | 'dy', tf.TensorInfo>;
   const backend = args.backend as unknown as WasmBackendLike;
   const dx = backend.makeOutput(x.shape, 'float32');
   const n = tf.util.sizeFromShape(x.shape);
   if (n === 0) return dx;
-  const inputs = [x, dy].map((t) => backend.typedArrayFromHeap(t));
-  const [dxValues] = runOnCopies(module, inputs, 3, ([xAt, dyAt, dxAt, yAt, cdfAt]) => {
-    module.geluForward(xAt, yAt, cdfAt, n);
-    module.geluBackward(xAt, cdfAt, dyAt, dxAt, n);
-  });
+  const [dxValues] = runOnCopies(module, [x, cdf, dy].map((t) => backend.typedArrayFromHeap(t)), 1, ([xAt, cdfAt, dyAt, dxAt]) => module.geluBackward(xAt, cdfAt, dyAt, dxAt, n));
   backend.typedArrayFromHeap(dx).set(dxValues);
   return dx;
 }

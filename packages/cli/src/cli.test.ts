@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SWIFTSHADER_ICD } from '@maejs/backend';
+import { SWIFTSHADER_ICD, useMaejsKernels } from '@maejs/backend';
 import { parseNpy } from '@maejs/formats';
 import { goldenFile } from '../../../testing/golden.js';
 import { expectClose, GPU_TEST_BACKENDS, TEST_BACKENDS } from '../../../testing/backends.js';
@@ -102,10 +102,22 @@ describe('mae command line errors', () => {
   it('reports backends', async () => {
     const r = await mae('backends');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/yes\s+wasm/);
+    expect(r.out).toMatch(/yes\s+wasm\s+@tensorflow\/tfjs-backend-wasm; maejs kernels MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGelu, MaejsGeluGrad; replaces tfjs's BatchMatMul, GatherV2 \(MAEJS_KERNELS=off keeps tfjs's\)$/m);
+    expect(r.out).toMatch(/yes\s+cpu\s+@tensorflow\/tfjs-backend-cpu; maejs kernels MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation$/m);
     expect(r.out).toMatch(/no\s+tensorflow\s+install the npm package @tensorflow\/tfjs-node-gpu/);
     if (!GPU_TEST_BACKENDS.includes('webgpu')) return;
-    expect(r.out).toMatch(/yes\s+webgpu\s+@tensorflow\/tfjs-backend-webgpu on Dawn \(npm package webgpu\); adapter \S/);
-    if (process.env.VK_ICD_FILENAMES === SWIFTSHADER_ICD) expect(r.out).toMatch(/adapter google \/ swiftshader \/ .*SwiftShader driver [\d.]+ \(software adapter: for correctness checks, slow\)$/m);
+    expect(r.out).toMatch(/yes\s+webgpu\s+@tensorflow\/tfjs-backend-webgpu on Dawn \(npm package webgpu\); adapter \S.*; maejs kernels as tfjs ops$/m);
+    if (process.env.VK_ICD_FILENAMES === SWIFTSHADER_ICD) expect(r.out).toMatch(/adapter google \/ swiftshader \/ .*SwiftShader driver [\d.]+ \(software adapter: for correctness checks, slow\); maejs kernels as tfjs ops$/m);
+  });
+
+  it("reports backends with maejs's kernels switched off: tfjs's own kernels everywhere", async () => {
+    await useMaejsKernels(false);
+    try {
+      const r = await mae('backends');
+      expect(r.out).toMatch(/yes\s+wasm\s+@tensorflow\/tfjs-backend-wasm; maejs kernels as tfjs ops$/m);
+      expect(r.out).toMatch(/^maejs kernels are switched off \(MAEJS_KERNELS=off\): every backend runs tfjs's ops and kernels only$/m);
+    } finally {
+      await useMaejsKernels(true);
+    }
   });
 });

@@ -1,20 +1,27 @@
 /**
- * LayerNorm and exact GELU as single differentiable ops with hand-written gradients: the same
- * values as the op-by-op forms, but the backward pass keeps only what it needs and runs a few
- * fused expressions instead of the chain rule through each elementwise op.
+ * LayerNorm and exact GELU as single differentiable ops (tf.customGrad) with hand-written
+ * gradients. The same values as the op-by-op forms, but the backward pass keeps only what it
+ * needs (x-hat and 1/std for LayerNorm, x and Phi(x) for GELU) instead of every intermediate, and
+ * runs a few fused expressions instead of the chain rule through each elementwise op.
  *
- * GELU is the maejs kernel `MaejsGelu` of @maejs/backend (a registered gradient; one SIMD kernel
- * each way on wasm). LayerNorm is a `tf.customGrad` op instead: its backward needs x-hat and
- * 1/std from the forward pass, and a registered gradient sees only a kernel's inputs and
- * outputs. As a named kernel LayerNorm would have to return both as extra outputs, for which
- * tfjs's tape allocates zero-filled gradients in every backward pass (a mae_tiny_28 training
- * step at batch 32 on wasm: peak tensor memory 301.6 MB instead of 296.7 MB, with the same
- * kernels and time), or recompute them from x (7 more kernels per LayerNorm backward).
+ * Why tf.customGrad and not maejs kernels with registered gradients (as `linear` and
+ * `permuteTokens` of @maejs/backend are): a registered gradient sees only a kernel's inputs and
+ * outputs, and both backward passes need a value the forward pass computed. As a kernel output,
+ * tfjs's tape gives it a zero-filled gradient tensor in every backward pass; recomputed from x,
+ * it costs work. Measured on a mae_tiny_28 training step at batch 32 (wasm, 2-core machine):
+ * - LayerNorm returning x-hat and 1/std as outputs: peak tensor memory 301.6 MB instead of
+ *   296.7 MB, the same kernels; recomputing them instead: 7 more kernels per LayerNorm
+ *   backward (126 per step).
+ * - GELU returning Phi(x) as an output: peak 305.1 MB instead of 296.7 MB; recomputing Phi(x)
+ *   in the gradient kernel: 8.4 MB less at the peak but ~8 ms (2%) more per step on wasm (the
+ *   SIMD forward pass again in each of the 8 backward passes: 1.5 ms instead of 0.74 ms for
+ *   [416, 512]) and 4 more kernels per backward pass on the other backends.
+ * The two forms are otherwise as fast as each other: `linear` as a tf.customGrad op and as a
+ * kernel with a registered gradient took 35-36 ms both for forward and backward of that step's
+ * five linear-layer shapes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sumRows } from '@maejs/backend';
-
-export { gelu } from '@maejs/backend';
+import { geluBackward, geluForward, sumRows } from '@maejs/backend';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -46,4 +53,19 @@ export function layerNorm2d(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1
     };
   });
   return op(x, gamma, beta) as tf.Tensor2D;
+}
+
+/**
+ * Exact (erf) GELU, 0.5 x (1 + erf(x / sqrt 2)) as torch.nn.GELU(); gradient
+ * Phi(x) + x phi(x). The forward keeps Phi(x) for the backward pass (one erf per element); on
+ * wasm each pass is one kernel (`geluForward` / `geluBackward` of @maejs/backend).
+ */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: Args) => {
+    const [xIn, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const [y, cdf] = geluForward(xIn);
+    save([xIn, cdf]);
+    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [geluBackward(saved[0], saved[1], dy)] };
+  });
+  return op(x);
 }

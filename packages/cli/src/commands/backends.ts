@@ -1,17 +1,27 @@
-import { formatAdapter, listBackends, type BackendStatus } from '@maejs/backend';
+import { formatAdapter, KERNELS_ENV, listBackends, maejsKernelsEnabled, type BackendStatus } from '@maejs/backend';
 import { parseFlags, type CommandHelp } from '../args.js';
 
-/** What a backend runs on, or why it does not start (one line). */
+/**
+ * maejs's kernels on a backend: its backend kernels (the others run as tfjs ops) and the tfjs
+ * kernels they replace, with the switch that keeps tfjs's own.
+ */
+export function describeKernels(maejs: string[], replacedTfjs: string[]): string {
+  const own = maejs.length ? `maejs kernels ${maejs.join(', ')}` : 'maejs kernels as tfjs ops';
+  return replacedTfjs.length ? `${own}; replaces tfjs's ${replacedTfjs.join(', ')} (${KERNELS_ENV}=off keeps tfjs's)` : own;
+}
+
+/** What a backend runs on and maejs's kernels there, or why it does not start (one line). */
 function detail(s: BackendStatus): string {
   if (!s.available) return s.reason ?? 'not available';
   const packages = s.packages.join(' or ');
   // The CLI runs in Node, where webgpu is Dawn (the npm package `webgpu`).
-  return s.adapter ? `${packages} on Dawn (npm package webgpu); adapter ${formatAdapter(s.adapter)}` : packages;
+  const runsOn = s.adapter ? `${packages} on Dawn (npm package webgpu); adapter ${formatAdapter(s.adapter)}` : packages;
+  return `${runsOn}; ${describeKernels(s.maejsKernels ?? [], s.replacedTfjsKernels ?? [])}`;
 }
 
 export const backendsHelp: CommandHelp = {
   usage: 'mae backends',
-  summary: 'Lists the tfjs backends (cpu, wasm, webgpu, tensorflow, ...): yes and what each runs on, or no and why it does not start here (with what to install).',
+  summary: `Lists the tfjs backends (cpu, wasm, webgpu, tensorflow, ...): yes, what each runs on and the maejs kernels it gets (on wasm they replace tfjs's BatchMatMul and GatherV2; ${KERNELS_ENV}=off keeps tfjs's), or no and why it does not start here (with what to install).`,
   flags: {},
   examples: ['mae backends'],
 };
@@ -22,4 +32,5 @@ export async function backendsCommand(argv: string[], log: (line: string) => voi
   for (const s of await listBackends()) {
     log(`${s.available ? 'yes' : 'no '}  ${s.name.padEnd(10)} ${detail(s)}`);
   }
+  if (!maejsKernelsEnabled()) log(`maejs kernels are switched off (${KERNELS_ENV}=off): every backend runs tfjs's ops and kernels only`);
 }

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInteger, failArgument, initBackend, isGpuBackend, resolveThreads, type BackendName } from '@maejs/backend';
+import { checkInteger, failArgument, initBackend, isGpuBackend, registeredMaejsKernels, replacedTfjsKernels, resolveThreads, type BackendName } from '@maejs/backend';
 import { createAugmentation } from '@maejs/data';
 import { CONFIG_DEFAULTS, MaskedAutoencoder, preset, resolveConfig, type MaeConfig } from '@maejs/mae';
 import { availableParallelism } from 'node:os';
 import { DataParallel, FileCheckpointStore, jsonlMetrics, lineChart, pretrain, PRETRAIN_DEFAULTS, readCheckpoint, reconstructionGrid, resolvePretrainConfig, resumeMetrics, writeFileAtomic, writePng, type PretrainConfig, type TrainEvent } from '@maejs/trainer/node';
 import { UsageError, usageError, type CommandHelp, type FlagSpec } from '../args.js';
+import { describeKernels } from './backends.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { parseOverrides } from '../overrides.js';
 import { progressReporter } from '../progress.js';
@@ -182,10 +183,13 @@ export async function pretrainCommand(argv: string[], log: (line: string) => voi
   }
   const out = settings.run.out;
   mkdirSync(out, { recursive: true });
-  const resolved = { ...settings, backend, data: { name: data.name, images: data.shape[0], mean: data.mean, std: data.std }, versions: { tfjs: tf.version_core, node: process.version } };
+  const replaced = replacedTfjsKernels(backend);
+  const kernels = { maejs: registeredMaejsKernels(backend).filter((name) => !replaced.includes(name)), replacesTfjs: replaced };
+  const resolved = { ...settings, backend, kernels, data: { name: data.name, images: data.shape[0], mean: data.mean, std: data.std }, versions: { tfjs: tf.version_core, node: process.version } };
   // Atomic: a run stopped while writing it still resumes.
   writeFileAtomic(join(out, 'config.json'), new TextEncoder().encode(JSON.stringify(resolved, null, 2) + '\n'));
   log(`resolved config (also in ${join(out, 'config.json')}):\n${JSON.stringify({ model: settings.model, training: settings.training, run: settings.run, backend }, null, 2)}`);
+  log(`${backend}: ${describeKernels(kernels.maejs, kernels.replacesTfjs)}`);
 
   const resume = settings.run.resume ? readCheckpoint(settings.run.resume) : null;
   if (resume) log(`resuming from ${resume.path} (update ${resume.checkpoint.meta.step})`);
