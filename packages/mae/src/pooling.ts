@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkOneOf } from '@maejs/backend';
 import { layerNorm2d, type LayerNorm } from '@maejs/vit';
 
-/** The poolings of {@link MaskedAutoencoder.features}, in the order help texts list them. */
+/** The poolings of `MaskedAutoencoder.features` (and of the eval probes), in the order help texts list them. */
 export const FEATURE_POOLINGS = ['cls', 'mean', 'mean-norm'] as const;
 
 /**
