@@ -25,31 +25,52 @@ import { geluBackward, geluForward, sumRows } from '@maejs/backend';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
 
+/** LayerNorm's forward pass with what its backward pass needs: y [M, D], xhat [M, D], rstd [M, 1]. */
+export interface LayerNormParts {
+  y: tf.Tensor2D;
+  xhat: tf.Tensor2D;
+  rstd: tf.Tensor2D;
+}
+
 /**
- * LayerNorm over the last axis with biased variance (torch.nn.LayerNorm).
- * x: [M, D], gamma, beta: [D] -> [M, D].
- *
- * Backward, per row with xhat = (x - mean) * rstd and g = dy * gamma:
+ * LayerNorm over the last axis with biased variance (torch.nn.LayerNorm), with its
+ * intermediates: xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), y = xhat * gamma + beta.
+ * x: [M, D], gamma, beta: [D].
+ */
+export function layerNormForward(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): LayerNormParts {
+  const mean = tf.mean(x, -1, true); // [M, 1]
+  const centered = tf.sub(x, mean);
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps)) as tf.Tensor2D; // [M, 1]
+  const xhat = tf.mul(centered, rstd) as tf.Tensor2D; // [M, D]
+  return { y: tf.add(tf.mul(xhat, gamma), beta) as tf.Tensor2D, xhat, rstd };
+}
+
+/**
+ * LayerNorm's backward pass from its saved xhat [M, D] and rstd [M, 1]: dy [M, D] ->
+ * [dx [M, D], dgamma [D], dbeta [D]]. Per row, with g = dy * gamma:
  * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)); dgamma = sum_rows(dy * xhat); dbeta = sum_rows(dy).
+ */
+export function layerNormBackward(dy: tf.Tensor2D, xhat: tf.Tensor2D, rstd: tf.Tensor2D, gamma: tf.Tensor1D): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D] {
+  const g = tf.mul(dy, gamma); // [M, D]
+  const meanG = tf.mean(g, -1, true);
+  const meanGX = tf.mean(tf.mul(g, xhat), -1, true);
+  const dx = tf.mul(rstd, tf.sub(tf.sub(g, meanG), tf.mul(xhat, meanGX))) as tf.Tensor2D;
+  return [dx, sumRows(tf.mul(dy, xhat) as tf.Tensor2D), sumRows(dy)];
+}
+
+/**
+ * LayerNorm over the last axis with biased variance (torch.nn.LayerNorm) as one differentiable
+ * op: x: [M, D], gamma, beta: [D] -> [M, D]. Keeps xhat, rstd and gamma for the backward pass
+ * ({@link layerNormBackward}).
  */
 export function layerNorm2d(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
   const op = tf.customGrad((...args: Args) => {
     const [xIn, gIn, bIn, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const mean = tf.mean(xIn, -1, true); // [M, 1]
-    const centered = tf.sub(xIn, mean);
-    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps)); // [M, 1]
-    const xhat = tf.mul(centered, rstd); // [M, D]
+    const { y, xhat, rstd } = layerNormForward(xIn, gIn, bIn, eps);
     save([xhat, rstd, gIn]);
     return {
-      value: tf.add(tf.mul(xhat, gIn), bIn),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, rs, gamma] = saved;
-        const g = tf.mul(dy, gamma); // [M, D]
-        const meanG = tf.mean(g, -1, true);
-        const meanGX = tf.mean(tf.mul(g, xh), -1, true);
-        const dx = tf.mul(rs, tf.sub(tf.sub(g, meanG), tf.mul(xh, meanGX)));
-        return [dx, sumRows(tf.mul(dy, xh) as tf.Tensor2D), sumRows(dy as tf.Tensor2D)];
-      },
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => layerNormBackward(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, saved[2] as tf.Tensor1D),
     };
   });
   return op(x, gamma, beta) as tf.Tensor2D;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInteger, checkPositive, failArgument, linear } from '@maejs/backend';
+import { blockOp } from './block-gradient.js';
 import { gelu, layerNorm2d } from './fused.js';
 import { ParamRegistry, xavierUniform } from './params.js';
 
@@ -95,23 +96,59 @@ export class Attention {
 
   /** Multi-head self-attention of x: [B, T, D] -> [B, T, D]. */
   apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.forwardParts(x).out);
+  }
+
+  /** [B, T, D] rows -> heads [B, H, T, hd] (a transpose copy). */
+  splitHeads(rows: tf.Tensor, b: number, t: number): tf.Tensor4D {
+    return tf.transpose(tf.reshape(rows, [b, t, this.numHeads, this.headDim]), [0, 2, 1, 3]) as tf.Tensor4D;
+  }
+
+  /** Heads [B, H, T, hd] -> rows [B*T, D] (a transpose copy). */
+  mergeHeads(heads: tf.Tensor4D): tf.Tensor2D {
+    const [b, , t] = heads.shape;
+    return tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [b * t, this.dim]) as tf.Tensor2D;
+  }
+
+  /**
+   * The forward pass with the tensors its gradient needs (see block-gradient.ts): q, k, v as
+   * heads [B, H, T, hd], the attention probabilities [B, H, T, T], the merged context [B*T, D]
+   * (the input of `proj`) and the output [B, T, D].
+   */
+  forwardParts(x: tf.Tensor): AttentionParts {
     if (x.rank !== 3 || x.shape[2] !== this.dim) throw new Error(`Attention '${this.name}': input has shape [${x.shape}], expected [B, T, ${this.dim}]`);
     const [b, t] = x.shape;
-    const toHeads = (part: tf.Tensor) => tf.transpose(tf.reshape(part, [b, t, this.numHeads, this.headDim]), [0, 2, 1, 3]); // [B, H, T, hd]
     // q, k and v from column blocks of the fused qkv weight: three matMuls instead of one and a
     // split of the [B*T, 3D] activations (a large copy on wasm).
     const rows = tf.reshape(x, [-1, this.dim]) as tf.Tensor2D; // [B*T, D]
-    const part = (i: number) => {
-      const w = tf.slice(this.qkv.weight, [0, i * this.dim], [this.dim, this.dim]) as tf.Tensor2D; // [D, D]
-      const bias = tf.slice(this.qkv.bias, [i * this.dim], [this.dim]) as tf.Tensor1D; // [D]
-      return toHeads(linear(rows, w, bias));
-    };
+    const part = (i: number) => this.splitHeads(linear(rows, this.qkvWeightPart(i), this.qkvBiasPart(i)), b, t);
     const [q, k, v] = [part(0), part(1), part(2)];
     const scores = tf.mul(tf.matMul(q, k, false, true), this.scale); // [B, H, T, T]
-    const context = tf.matMul(tf.softmax(scores), v); // [B, H, T, hd]
-    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, t, this.dim]); // [B, T, D]
-    return this.proj.apply(merged);
+    const probs = tf.softmax(scores) as tf.Tensor4D;
+    const context = this.mergeHeads(tf.matMul(probs, v) as tf.Tensor4D); // [B*T, D]
+    const out = tf.reshape(this.proj.apply(context), [b, t, this.dim]) as tf.Tensor3D;
+    return { q, k, v, probs, context, out };
   }
+
+  /** Columns [i*D, (i+1)*D) of the qkv weight: i = 0 q, 1 k, 2 v. [D, D] */
+  qkvWeightPart(i: number): tf.Tensor2D {
+    return tf.slice(this.qkv.weight, [0, i * this.dim], [this.dim, this.dim]) as tf.Tensor2D;
+  }
+
+  /** Entries [i*D, (i+1)*D) of the qkv bias. [D] */
+  qkvBiasPart(i: number): tf.Tensor1D {
+    return tf.slice(this.qkv.bias, [i * this.dim], [this.dim]) as tf.Tensor1D;
+  }
+}
+
+/** What {@link Attention.forwardParts} returns. */
+export interface AttentionParts {
+  q: tf.Tensor4D; // [B, H, T, hd]
+  k: tf.Tensor4D; // [B, H, T, hd]
+  v: tf.Tensor4D; // [B, H, T, hd]
+  probs: tf.Tensor4D; // softmax(q k^T * scale): [B, H, T, T]
+  context: tf.Tensor2D; // probs v, heads merged: [B*T, D]
+  out: tf.Tensor3D; // proj(context): [B, T, D]
 }
 
 /** Two-layer MLP with exact GELU. x: [..., D] -> [..., D]. */
@@ -145,7 +182,11 @@ export class Block {
   readonly norm2: LayerNorm;
   readonly mlp: Mlp;
 
-  constructor(params: ParamRegistry, name: string, o: BlockOptions) {
+  constructor(
+    params: ParamRegistry,
+    readonly name: string,
+    o: BlockOptions,
+  ) {
     this.norm1 = new LayerNorm(params, `${name}.norm1`, o.dim, o.layerNormEps);
     this.attn = new Attention(params, `${name}.attn`, o.dim, o.numHeads);
     this.norm2 = new LayerNorm(params, `${name}.norm2`, o.dim, o.layerNormEps);
@@ -153,13 +194,19 @@ export class Block {
   }
 
   /**
-   * In a tidy of its own, so inference frees each block's intermediates as soon as the block is
-   * done (under a gradient tape, what the backward pass needs is kept by the tape).
+   * One differentiable op with a hand-written backward pass (block-gradient.ts): under a
+   * gradient tape it keeps what its backward pass needs instead of every intermediate, and its
+   * backward pass frees its own intermediates. In a tidy of its own, so inference frees each
+   * block's intermediates as soon as the block is done.
    */
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const h = tf.add(x, this.attn.apply(this.norm1.apply(x)));
-      return tf.add(h, this.mlp.apply(this.norm2.apply(h)));
-    });
+    if (x.rank !== 3 || x.shape[2] !== this.attn.dim) throw new Error(`Block '${this.name}': input has shape [${x.shape}], expected [B, T, ${this.attn.dim}]`);
+    return tf.tidy(() => blockOp(this, x as tf.Tensor3D));
+  }
+
+  /** The 12 parameters in the order of the official state dict (norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2; weight then bias). */
+  parameters(): tf.Variable[] {
+    const { norm1, attn, norm2, mlp } = this;
+    return [norm1.weight, norm1.bias, attn.qkv.weight, attn.qkv.bias, attn.proj.weight, attn.proj.bias, norm2.weight, norm2.bias, mlp.fc1.weight, mlp.fc1.bias, mlp.fc2.weight, mlp.fc2.bias];
   }
 }
