@@ -105,7 +105,6 @@ async function main() {
   const baseSeed = Number(flags.seed);
   const threads = Number(flags.threads);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${flags.threads}`);
-  if (threads > 1 && mode !== 'train') throw new Error('--threads > 1 (data-parallel worker threads) is for --mode train only');
 
   tf.enableProdMode();
   let backend;
@@ -194,7 +193,9 @@ async function measure({ model, vars, parallel, batch, mode, warmup, repeats, ba
       value.dispose();
       return loss;
     }
-    const out = tf.tidy(() => tf.slice(model.encoder.apply(images), [0, 0, 0], [1, 1, 1]));
+    // encoder inference: the cls features of all patches (the encoder on every token, its final norm)
+    if (parallel) return (await parallel.features(imageArray, images.shape, 'cls'))[0];
+    const out = tf.tidy(() => tf.slice(model.features(images, 'cls'), [0, 0], [1, 1]));
     const v = (await out.data())[0];
     out.dispose();
     return v;

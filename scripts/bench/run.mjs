@@ -6,7 +6,7 @@
 //
 //   node scripts/bench/run.mjs [--presets A,B,C] [--repeats N] [--rounds R] [--warmup W]
 //        [--quick] [--sweep] [--backends tensorflow,webgpu,wasm,cpu] [--torch-threads 1,2]
-//        [--maejs-threads 1,2]   (2: data-parallel over this thread + a worker thread, training only)
+//        [--maejs-threads 1,2]   (2: data-parallel over this thread + a worker thread)
 //        [--out docs/benchmarks.md] [--json docs/benchmarks.json] [--label NAME]
 //        [--python /usr/bin/python3] [--timeout-min M] [--sweep-img-batch B|B1,B2,..] [--no-torch]
 //        [--note TEXT]   (a line of context printed at the top of the section)
@@ -236,8 +236,7 @@ async function runCase({ id, title, config, batch, mode, backends, cpuBackend, t
     runs.get(key).push(r);
   };
   for (let round = 0; round < caseRounds; round++) {
-    // data-parallel worker threads only for training steps (encoder inference runs on one thread)
-    const threadCounts = mode === 'train' ? maejsThreads : [1];
+    const threadCounts = maejsThreads;
     const maejsJobs = backends.flatMap((b) => threadCounts.map((t) => ({ key: maejsKey(b, t), run: () => maejsRun(b, config, batch, mode, { warmup: caseWarmup, repeats: caseRepeats, profile, probe, threads: t }) })));
     if (cpuBackend && round === 0) {
       maejsJobs.push({ key: 'maejs-cpu', run: () => maejsRun('cpu', config, batch, mode, { warmup: cpuWarmup, repeats: cpuRepeats, profile: false, probe }) });
@@ -388,8 +387,9 @@ function introText() {
     '  (`DataParallel` from `@maejs/trainer/node`, what `mae pretrain --threads 2` does): the batch is',
     '  split between the main thread and a worker thread, each with its own tfjs, and the gradients are',
     '  combined before the AdamW step (weights sent to the worker every step, gradients sent back).',
-    '  PyTorch `N thr` sets torch, OpenMP and OpenBLAS to N threads. Encoder inference (preset C) runs',
-    '  on one maejs thread. Compare the best row of each side: on this 2-vCPU machine a thread runs',
+    '  PyTorch `N thr` sets torch, OpenMP and OpenBLAS to N threads. Encoder inference (preset C,',
+    '  `model.features(images, \'cls\')`) splits the batch the same way (`DataParallel.features`, what',
+    '  `mae features --threads 2` does; the weights cross to the worker once). Compare the best row of each side: on this 2-vCPU machine a thread runs',
     '  ~1.6x slower while the other vCPU is busy too (measured: a maejs shard of 64 images takes ~450 ms',
     '  alone and ~750 ms beside the worker), so 2 threads give ~1.4x, and PyTorch is often faster with',
     '  1 thread than with 2.',

@@ -39,6 +39,18 @@ describe('mae features / visualize / eval', () => {
     expect(Math.max(...Array.from(g.data).map((v, i) => Math.abs(v - (f.data[i] as number))))).toBeGreaterThan(0.1);
   });
 
+  it('features over 2 threads equal those of 1 thread; --threads is checked', async () => {
+    const run1 = await mae('features', '--checkpoint', run, '--count', '24', '--batch-size', '10', '--threads', '1', '--out', join(dir, 't1.npy'), '--backend', 'wasm');
+    const run2 = await mae('features', '--checkpoint', run, '--count', '24', '--batch-size', '10', '--threads', '2', '--out', join(dir, 't2.npy'), '--backend', 'wasm');
+    expect(run1.err + run2.err).toBe('');
+    expect(run1.out).toMatch(/features on wasm, 1 thread$/m);
+    expect(run2.out).toMatch(/features on wasm, 2 threads$/m);
+    const [one, two] = ['t1.npy', 't2.npy'].map((f) => parseNpy(readFileSync(join(dir, f)), f));
+    expect(two.shape).toEqual([24, 16]);
+    expect(Math.max(...Array.from(two.data).map((v, i) => Math.abs(v - (one.data[i] as number))))).toBeLessThan(1e-5);
+    expect((await mae('features', '--checkpoint', run, '--threads', '0', '--out', join(dir, 'x.npy'), '--backend', 'wasm')).err).toMatch(/^mae features: --threads is 0: expected an integer >= 1/m);
+  });
+
   it('draws the reconstruction figure of a checkpoint and of official weights', async () => {
     const out = join(dir, 'fig.png');
     expect((await mae('visualize', '--checkpoint', run, '--count', '3', '--out', out, '--backend', 'wasm')).err).toBe('');

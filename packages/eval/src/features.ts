@@ -19,12 +19,22 @@ export interface FeatureModel {
   features(images: tf.Tensor4D, pooling: Pooling): tf.Tensor2D;
 }
 
+/**
+ * Computes a batch's features somewhere else than on this thread's model, e.g. `DataParallel`
+ * of `@maejs/trainer/node` over worker threads: images [B, H, W, C] row-major -> [B, D] row-major.
+ */
+export interface FeatureEngine {
+  features(images: Float32Array, shape: [number, number, number, number], pooling: Pooling): Promise<Float32Array>;
+}
+
 /** Options of {@link extractFeatures}. */
 export interface ExtractFeaturesOptions {
   /** 'cls' (default; main_linprobe's default), 'mean' (main_linprobe --global_pool) or 'mean-norm'. */
   pooling?: Pooling;
   /** Images per forward pass; default 256. */
   batchSize?: number;
+  /** Computes each batch instead of `model.features` (same values up to float rounding). */
+  engine?: FeatureEngine;
   /** Called after every batch with the number of images done and the total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -48,18 +58,25 @@ export async function extractFeatures(model: FeatureModel, images: Float32Array,
   const out = new Float32Array(n * d); // [N, D]
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const batch = tf.tensor4d(images.subarray(start * perImage, end * perImage), [end - start, h, w, c]); // [B, H, W, C]
-    try {
-      const feats = model.features(batch, pooling); // [B, D]
-      const values = (await feats.data()) as Float32Array;
-      feats.dispose();
-      out.set(values, start * d);
-    } finally {
-      batch.dispose();
-    }
+    const shapeOfBatch: [number, number, number, number] = [end - start, h, w, c];
+    out.set(await batchFeatures(model, options.engine, images.subarray(start * perImage, end * perImage), shapeOfBatch, pooling), start * d);
     options.onProgress?.(end, n);
   }
   return out;
+}
+
+/** One batch's features [B, D] from the engine, or from the model on this thread. */
+async function batchFeatures(model: FeatureModel, engine: FeatureEngine | undefined, images: Float32Array, shape: [number, number, number, number], pooling: Pooling): Promise<Float32Array> {
+  if (engine) return engine.features(images, shape, pooling);
+  const batch = tf.tensor4d(images, shape); // [B, H, W, C]
+  try {
+    const feats = model.features(batch, pooling); // [B, D]
+    const values = (await feats.data()) as Float32Array;
+    feats.dispose();
+    return values;
+  } finally {
+    batch.dispose();
+  }
 }
 
 /** Validates the arguments of extractFeatures against the model's config. */

@@ -3,7 +3,7 @@
  * main_linprobe), weighted kNN (InstDisc / DINO), and fine-tuning with layer-wise lr decay (as
  * main_finetune). The probes take plain arrays, so they run on raw pixels too (the baselines).
  */
-export { extractFeatures, type ExtractFeaturesOptions, type FeatureModel, type Pooling } from './features.js';
+export { extractFeatures, type ExtractFeaturesOptions, type FeatureEngine, type FeatureModel, type Pooling } from './features.js';
 export { FEATURE_POOLING_HELP, FEATURE_POOLINGS, isFeaturePooling } from '@maejs/mae'; // the Pooling choices, for callers that check a user's value
 export { knnClassify, l2Normalize, type KnnOptions, type KnnResult } from './knn.js';
 export { linearProbe, probePredict, PROBE_BN_EPS, PROBE_BN_MOMENTUM, type LinearProbeOptions, type LinearProbeResult, type ProbeHead } from './linear-probe.js';

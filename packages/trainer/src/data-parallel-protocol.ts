@@ -1,5 +1,5 @@
 /** Messages between `DataParallel` and its worker threads (see data-parallel.ts). */
-import type { MaeConfig } from '@maejs/mae';
+import type { FeaturePooling, MaeConfig } from '@maejs/mae';
 
 /** workerData of a new worker: the backend and the model to replicate. */
 export interface WorkerInit {
@@ -18,8 +18,9 @@ export interface WorkerReady {
   error?: string;
 }
 
-/** One shard of a step: the current weights (packed in parameter order), images [n, h, w, c], noise [n, L]. */
+/** One shard of a training step: the current weights (packed in parameter order), images [n, h, w, c], noise [n, L]. */
 export interface ShardRequest {
+  kind: 'gradients';
   weights: Float32Array;
   images: Float32Array;
   shape: [number, number, number, number];
@@ -31,5 +32,20 @@ export interface ShardReply {
   loss: number;
   grads: Float32Array;
   present: string[];
+  error?: string;
+}
+
+/** One shard of a features call: images [n, h, w, c]; the weights (packed in parameter order) when they changed since the worker last got them, else null. */
+export interface FeaturesRequest {
+  kind: 'features';
+  weights: Float32Array | null;
+  images: Float32Array;
+  shape: [number, number, number, number];
+  pooling: FeaturePooling;
+}
+
+/** The shard's features [n, D], row-major. */
+export interface FeaturesReply {
+  features: Float32Array;
   error?: string;
 }

@@ -57,6 +57,44 @@ describe.each(['wasm', 'cpu'])('DataParallel on %s', (backend) => {
     tf.dispose([single.loss, split.loss, ...single.grads.values(), ...split.grads.values()]);
   });
 
+  it('features: equal to the single-thread features, for every pooling', async () => {
+    const images = randomImages(7, 21);
+    const shape: [number, number, number, number] = [7, 8, 8, 1];
+    for (const pooling of ['cls', 'mean', 'mean-norm'] as const) {
+      const split = await parallel.features(images, shape, pooling);
+      const single = tf.tidy(() => model.features(tf.tensor4d(images, shape), pooling).dataSync());
+      expect(split.length).toBe(7 * CONFIG.embedDim);
+      const worst = split.reduce((m, v, i) => Math.max(m, Math.abs(v - single[i])), 0);
+      expect(worst).toBeLessThan(1e-5);
+    }
+  });
+
+  it('features: the workers compute with the new weights after a variable is assigned', async () => {
+    const images = randomImages(5, 22);
+    const shape: [number, number, number, number] = [5, 8, 8, 1];
+    const before = await parallel.features(images, shape, 'cls');
+    const norm = model.trainableVariables().get('norm.bias')!;
+    const old = norm.clone();
+    norm.assign(tf.fill(norm.shape, 0.5));
+    try {
+      const after = await parallel.features(images, shape, 'cls');
+      const single = tf.tidy(() => model.features(tf.tensor4d(images, shape), 'cls').dataSync());
+      // the rows computed by the workers (rows 2..4 of 3 shards [2, 2, 1]) moved with the new bias
+      for (let i = 2 * CONFIG.embedDim; i < after.length; i++) {
+        expect(Math.abs(after[i] - single[i])).toBeLessThan(1e-5);
+        expect(Math.abs(after[i] - before[i])).toBeGreaterThan(0.1);
+      }
+    } finally {
+      norm.assign(old);
+      old.dispose();
+    }
+  });
+
+  it('features: refuses images that do not fit the model, naming the method', async () => {
+    await expect(parallel.features(randomImages(2, 1), [2, 8, 8, 2], 'cls')).rejects.toThrow('DataParallel.features: images has 128 values, expected 256 for shape [2,8,8,2]');
+    await expect(parallel.features(new Float32Array(2 * 9 * 9), [2, 9, 9, 1], 'cls')).rejects.toThrow('DataParallel.features: images are 9x9x1, the model takes 8x8x1');
+  });
+
   it('a different seed gives different masks, so a different loss', async () => {
     const images = randomImages(4, 12);
     const a = await parallel.lossAndGradients(images, [4, 8, 8, 1], 1);

@@ -1,11 +1,13 @@
 /**
- * Data-parallel training steps over worker threads (Node). tfjs runs its wasm and cpu kernels on
+ * Data-parallel training steps and feature extraction over worker threads (Node). tfjs runs its wasm and cpu kernels on
  * one thread in Node, so a second core is used by a second tfjs: each worker thread holds a
  * replica of the model, gets the current weights and a shard of the batch, and returns its loss
  * and gradients; this thread computes the first shard itself and combines them, weighted by
  * shard size. The masking noise of the whole batch is drawn here from the step's seed and split
  * by rows, so every image gets the mask it gets in a single-thread step: the results equal the
- * single-thread ones up to float rounding of the sums. Workers start their backend with
+ * single-thread ones up to float rounding of the sums. {@link DataParallel.features} splits an
+ * inference batch the same way; the weights go to the workers only when a variable has been
+ * assigned since they last got them. Workers start their backend with
  * `initBackend` and this thread's `useMaejsKernels` setting, and must then run the maejs kernels
  * this thread runs (`registeredMaejsKernels`), or `DataParallel.start` refuses them.
  */
@@ -13,11 +15,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { maejsKernelsEnabled, registeredMaejsKernels, resolveThreads } from '@maejs/backend';
-import type { MaskedAutoencoder } from '@maejs/mae';
+import type { FeaturePooling, MaskedAutoencoder } from '@maejs/mae';
 import { maskingNoise } from '@maejs/masking';
 import type { GradientEngine, LossAndGradients } from './pretrain.js';
 import { variableGradsByName } from './variables.js';
-import type { ShardReply, ShardRequest, WorkerInit, WorkerReady } from './data-parallel-protocol.js';
+import type { FeaturesReply, FeaturesRequest, ShardReply, ShardRequest, WorkerInit, WorkerReady } from './data-parallel-protocol.js';
 
 /** Options of {@link DataParallel.start}. */
 export interface DataParallelOptions {
@@ -41,14 +43,16 @@ export function shardSizes(n: number, threads: number): number[] {
 export class DataParallel implements GradientEngine {
   private closed = false;
   private failure: Error | null = null;
-  private readonly pending = new Map<Worker, { resolve: (reply: ShardReply) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<Worker, { resolve: (reply: ShardReply | FeaturesReply) => void; reject: (error: Error) => void }>();
+  /** The variables' data ids when the workers last got the weights (tf.Variable.assign gives a variable a new one). */
+  private sentWeights: object[] | null = null;
 
   private constructor(
     private readonly model: MaskedAutoencoder,
     private readonly workers: Worker[],
   ) {
     for (const worker of workers) {
-      worker.on('message', (reply: ShardReply) => this.settle(worker, reply));
+      worker.on('message', (reply: ShardReply | FeaturesReply) => this.settle(worker, reply));
       worker.on('error', (error) => this.fail(new Error(`a data-parallel worker thread failed: ${error.message}`)));
       worker.on('exit', (code) => {
         if (!this.closed) this.fail(new Error(`a data-parallel worker thread exited (code ${code}) while training`));
@@ -82,28 +86,26 @@ export class DataParallel implements GradientEngine {
 
   /** Loss and gradients of the batch, split over the threads (masks drawn once for the whole batch); see {@link GradientEngine}. */
   async lossAndGradients(images: Float32Array, shape: [number, number, number, number], maskSeed: number): Promise<LossAndGradients> {
-    if (this.failure) throw this.failure;
-    if (this.closed) throw new Error('DataParallel: used after close()');
+    this.checkCall('lossAndGradients', images, shape);
     const [n, h, w, c] = shape;
-    if (images.length !== n * h * w * c) throw new Error(`DataParallel.lossAndGradients: images has ${images.length} values, expected ${n * h * w * c} for shape [${shape}]`);
-    const expected = [this.model.config.imgSize, this.model.config.imgSize, this.model.config.inChans];
-    if (h !== expected[0] || w !== expected[1] || c !== expected[2]) throw new Error(`DataParallel.lossAndGradients: images are ${h}x${w}x${c}, the model takes ${expected.join('x')}`);
     const sizes = shardSizes(n, this.threads);
     const perImage = h * w * c;
     const numTokens = this.model.numPatches;
     const noise = tf.tidy(() => maskingNoise(n, numTokens, maskSeed).dataSync() as Float32Array); // [N, L]
     const weights = await this.packWeights();
+    this.sentWeights = this.weightIds();
     const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
     // Shards 1.. go to the workers first, so they run while this thread computes shard 0.
     const replies = sizes.slice(1).map((rows, i) => {
       const start = starts[i + 1];
       const request: ShardRequest = {
+        kind: 'gradients',
         weights,
         images: images.slice(start * perImage, (start + rows) * perImage),
         shape: [rows, h, w, c],
         noise: noise.slice(start * numTokens, (start + rows) * numTokens),
       };
-      return this.send(this.workers[i], request);
+      return this.send(this.workers[i], request) as Promise<ShardReply>;
     });
     let local: { loss: tf.Scalar; grads: Map<string, tf.Tensor> };
     try {
@@ -120,6 +122,48 @@ export class DataParallel implements GradientEngine {
       throw error;
     }
     return this.combine(local, shards, sizes, n);
+  }
+
+  /**
+   * Features of a batch of images, `model.features(images, pooling)` split over the threads:
+   * images [N, H, W, C] row-major -> [N, D] row-major. The workers get the weights with the
+   * first call and again only after a variable has been assigned (as AdamW and weight loading
+   * do), so a frozen model's weights cross threads once.
+   */
+  async features(images: Float32Array, shape: [number, number, number, number], pooling: FeaturePooling): Promise<Float32Array> {
+    this.checkCall('features', images, shape);
+    const [n, h, w, c] = shape;
+    const d = this.model.config.embedDim;
+    const sizes = shardSizes(n, this.threads);
+    const perImage = h * w * c;
+    const ids = this.weightIds();
+    const changed = this.sentWeights === null || ids.some((id, i) => id !== this.sentWeights![i]);
+    const weights = changed && sizes.length > 1 ? await this.packWeights() : null;
+    if (weights) this.sentWeights = ids;
+    let start = sizes[0];
+    const replies = sizes.slice(1).map((rows, i) => {
+      const request: FeaturesRequest = { kind: 'features', weights, images: images.slice(start * perImage, (start + rows) * perImage), shape: [rows, h, w, c], pooling };
+      start += rows;
+      return this.send(this.workers[i], request) as Promise<FeaturesReply>;
+    });
+    const out = new Float32Array(n * d); // [N, D]
+    let localError: unknown = null;
+    try {
+      const local = tf.tidy(() => this.model.features(tf.tensor4d(images.subarray(0, sizes[0] * perImage), [sizes[0], h, w, c]), pooling));
+      out.set((await local.data()) as Float32Array, 0);
+      local.dispose();
+    } catch (error) {
+      localError = error;
+    }
+    const shards = await Promise.allSettled(replies); // no reply may stay pending: the next call would take it for its own
+    if (localError) throw localError;
+    let offset = sizes[0] * d;
+    for (const shard of shards) {
+      if (shard.status === 'rejected') throw shard.reason;
+      out.set(shard.value.features, offset);
+      offset += shard.value.features.length;
+    }
+    return out;
   }
 
   /** Stops the workers. */
@@ -157,6 +201,21 @@ export class DataParallel implements GradientEngine {
     return { loss: tf.scalar(loss), grads };
   }
 
+  /** Refuses a call after close() or a failure, and images that do not fit the model. */
+  private checkCall(method: string, images: Float32Array, shape: [number, number, number, number]): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error('DataParallel: used after close()');
+    const [n, h, w, c] = shape;
+    if (images.length !== n * h * w * c) throw new Error(`DataParallel.${method}: images has ${images.length} values, expected ${n * h * w * c} for shape [${shape}]`);
+    const expected = [this.model.config.imgSize, this.model.config.imgSize, this.model.config.inChans];
+    if (h !== expected[0] || w !== expected[1] || c !== expected[2]) throw new Error(`DataParallel.${method}: images are ${h}x${w}x${c}, the model takes ${expected.join('x')}`);
+  }
+
+  /** The data id of every trainable variable, in the model's order. */
+  private weightIds(): object[] {
+    return [...this.model.trainableVariables().values()].map((v) => v.dataId);
+  }
+
   /** All trainable weights, in the model's order, as one array. */
   private async packWeights(): Promise<Float32Array> {
     const variables = [...this.model.trainableVariables().values()];
@@ -169,14 +228,15 @@ export class DataParallel implements GradientEngine {
     return packed;
   }
 
-  private send(worker: Worker, request: ShardRequest): Promise<ShardReply> {
+  private send(worker: Worker, request: ShardRequest | FeaturesRequest): Promise<ShardReply | FeaturesReply> {
     return new Promise((resolve, reject) => {
       this.pending.set(worker, { resolve, reject });
-      worker.postMessage(request, [request.images.buffer as ArrayBuffer, request.noise.buffer as ArrayBuffer]);
+      const transfer = request.kind === 'gradients' ? [request.images.buffer, request.noise.buffer] : [request.images.buffer];
+      worker.postMessage(request, transfer as ArrayBuffer[]);
     });
   }
 
-  private settle(worker: Worker, reply: ShardReply): void {
+  private settle(worker: Worker, reply: ShardReply | FeaturesReply): void {
     const waiting = this.pending.get(worker);
     this.pending.delete(worker);
     if (!waiting) return;

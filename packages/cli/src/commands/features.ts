@@ -1,11 +1,14 @@
 import { writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 import { checkInteger, checkOneOf, initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, type Pooling } from '@maejs/eval';
 import { FEATURE_POOLING_HELP, FEATURE_POOLINGS } from '@maejs/mae';
 import { encodeNpy } from '@maejs/formats';
+import { DataParallel } from '@maejs/trainer/node';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, usageError } from '../args.js';
 import { DATA_HELP, loadImageSet, type ImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
+import { runThreads } from './pretrain.js';
 
 /** The --pooling choices as `cls|mean|mean-norm`. */
 export const POOLING_CHOICES = FEATURE_POOLINGS.join('|');
@@ -32,6 +35,7 @@ export const featuresFlags: FlagSpec = {
   'batch-size': { type: 'string', description: 'images per forward pass', default: '256' },
   out: { type: 'string', description: 'output .npy [N, D] float32; labels go to <out>.labels.npy' },
   backend: { type: 'string', description: 'auto | wasm | cpu | ...', default: 'auto' },
+  threads: { type: 'string', description: "'auto' (one per core on cpu and wasm: the batch is split over worker threads) or an integer", default: 'auto' },
 };
 
 /** Normalised images [start, start + count) of a set as one NHWC Float32Array. */
@@ -67,10 +71,15 @@ export async function featuresCommand(argv: string[], log: (line: string) => voi
   const batchSize = integerFlag(flags, 'batch-size', 'features', 1);
   const start = integerFlag(flags, 'start', 'features', 0);
   const count = integerFlag(flags, 'count', 'features', 1, 'optional');
+  const threadsFlag = flags.threads === 'auto' ? 'auto' : integerFlag(flags, 'threads', 'features', 1);
   await initBackend(flags.backend as BackendName | 'auto');
+  const threads = runThreads(tf.getBackend(), threadsFlag, 'features');
   const { model, source, normalization, notes } = await loadModel(flags, 'features', log);
   for (const note of notes) log(`note: ${note}`);
+  let engine: DataParallel | undefined;
   try {
+    engine = threads > 1 ? await DataParallel.start(model, { threads }) : undefined;
+    log(`features on ${tf.getBackend()}, ${threads} thread${threads > 1 ? 's' : ''}`);
     const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');
     const { images, labels, shape } = await normalisedImages(set, normalization?.mean ?? set.mean, normalization?.std ?? set.std, start, count ?? set.shape[0] - start);
     const began = Date.now();
@@ -78,6 +87,7 @@ export async function featuresCommand(argv: string[], log: (line: string) => voi
     const features = await extractFeatures(model, images, shape, {
       pooling,
       batchSize,
+      engine,
       onProgress: (done, total) => {
         if (Date.now() - lastLog > 15000 || done === total) {
           lastLog = Date.now();
@@ -90,6 +100,7 @@ export async function featuresCommand(argv: string[], log: (line: string) => voi
     writeFileSync(out.replace(/\.npy$/, '') + '.labels.npy', encodeNpy({ dtype: 'int32', shape: [labels.length], data: labels }));
     log(`wrote ${out} [${shape[0]}, ${d}] (${pooling} pooling) from ${set.name} with weights ${source}`);
   } finally {
+    await engine?.close();
     model.dispose();
   }
 }

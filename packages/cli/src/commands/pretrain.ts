@@ -88,11 +88,11 @@ export function resolveRunSettings(argv: string[]): RunSettings {
  * Threads that compute on `backend` (`resolveThreads`): 'auto' is one per core on cpu and wasm and
  * one on a GPU backend; more than one on a GPU backend is a usage error.
  */
-function runThreads(backend: string, threads: number | 'auto'): number {
+export function runThreads(backend: string, threads: number | 'auto', command = 'pretrain'): number {
   try {
     return resolveThreads(backend, threads, availableParallelism(), '--threads');
   } catch (error) {
-    throw new UsageError(`mae pretrain: ${(error as Error).message}`);
+    throw new UsageError(`mae ${command}: ${(error as Error).message}`);
   }
 }
 
