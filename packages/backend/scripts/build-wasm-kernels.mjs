@@ -27,7 +27,7 @@ const kernelsDir = join(root, 'kernels');
 const sources = readdirSync(kernelsDir).filter((f) => f.endsWith('.c')).sort();
 const MIN_CLANG = 16;
 const INSTALL_HINT = `install clang and lld ${MIN_CLANG} or newer (Debian/Ubuntu: apt-get install clang-${MIN_CLANG} lld-${MIN_CLANG}) or set CLANG to such a clang`;
-const EXPORTS = ['batch_matmul', 'work_floats', 'gelu_forward', 'gelu_backward', '__heap_base'];
+const EXPORTS = ['batch_matmul', 'work_floats', 'gelu_forward', 'gelu_backward', 'adamw_update', '__heap_base'];
 const COMMON_FLAGS = ['--target=wasm32', '-O3', '-msimd128', '-ffp-contract=off', '-nostdlib', '-fno-builtin', '-Wall', '-Werror', '-Wl,--no-entry', ...EXPORTS.map((e) => `-Wl,--export=${e}`)];
 /** The modules built from the sources: file name, extra flags, and the export name in generated/. */
 const MODULES = [

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwUpdate, initBackend } from '@maejs/backend';
+import { adamwUpdate, initBackend, installWasmKernels } from '@maejs/backend';
 import { Rng } from '@maejs/random';
 import { registerAdamWKernel } from './adamw-update.js';
 
@@ -24,9 +24,27 @@ describe.each(['cpu', 'wasm'])('adamwUpdate on %s', (backend) => {
       ops = adamwUpdate(p, g, m, v, scalars);
     } finally {
       registerAdamWKernel();
+      if (backend === 'wasm') await installWasmKernels();
     }
     for (let i = 0; i < 3; i++) expect(Array.from(await fused[i].data())).toEqual(Array.from(await ops[i].data()));
     expect(Array.from(await fused[0].data())).not.toEqual(Array.from(await p.data())); // it did update
+    tf.dispose([p, g, m, v, ...fused, ...ops]);
+  });
+
+  it('the fused kernel gives the bits of the op-by-op form on a length that is not a multiple of 4', async () => {
+    const scalars = { decayFactor: 1 - 1e-3 * 0.05, stepSize: 1e-3 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.95 ** 3), b1: 0.9, b2: 0.95, eps: 1e-8 };
+    const flat = (t: tf.Tensor) => tf.reshape(tf.slice(tf.reshape(t, [-1]), [0], [1023]), [1023]);
+    const [p, g, m, v] = [random(1024, 5), random(1024, 6, 0.01), random(1024, 7, 0.001), tf.abs(random(1024, 8, 1e-5))].map(flat);
+    const fused = adamwUpdate(p, g, m, v, scalars);
+    tf.unregisterKernel('MaejsAdamWUpdate', backend);
+    let ops: tf.Tensor[];
+    try {
+      ops = adamwUpdate(p, g, m, v, scalars);
+    } finally {
+      registerAdamWKernel();
+      if (backend === 'wasm') await installWasmKernels();
+    }
+    for (let i = 0; i < 3; i++) expect(Array.from(await fused[i].data())).toEqual(Array.from(await ops[i].data()));
     tf.dispose([p, g, m, v, ...fused, ...ops]);
   });
 

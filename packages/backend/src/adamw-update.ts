@@ -28,7 +28,6 @@ export interface AdamWScalars {
 /** Name of the fused AdamW kernel (cpu, wasm). */
 export const ADAMW_KERNEL = 'MaejsAdamWUpdate';
 /** Backends whose tensors live in CPU memory, so a JS loop over them is cheap. */
-const CPU_MEMORY_BACKENDS = ['cpu', 'wasm'];
 
 /** The update in tfjs ops (the op-level kernel): the single-tensor path of torch.optim.AdamW, op by op. */
 function adamwOps(inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor[] {
@@ -62,7 +61,7 @@ function checkOperands(p: tf.TensorInfo, others: Record<'g' | 'm' | 'v', tf.Tens
 /** The fused update on arrays: the op-by-op form's float32 roundings, in its order. */
 function updateArrays(P: Float32Array, G: Float32Array, M: Float32Array, V: Float32Array, s: AdamWScalars): [Float32Array, Float32Array, Float32Array] {
   const f = Math.fround;
-  const [decay, b1, c1, b2, c2, bc2, eps, step] = [s.decayFactor, s.b1, 1 - s.b1, s.b2, 1 - s.b2, s.bc2Sqrt, s.eps, -s.stepSize].map(f);
+  const { decay, b1, c1, b2, c2, bc2, eps, step } = adamwKernelScalars(s);
   const noDecay = s.decayFactor === 1;
   const [p1, m1, v1] = [new Float32Array(P.length), new Float32Array(P.length), new Float32Array(P.length)];
   for (let i = 0; i < P.length; i++) {
@@ -78,15 +77,23 @@ function updateArrays(P: Float32Array, G: Float32Array, M: Float32Array, V: Floa
   return [p1, m1, v1];
 }
 
-/** Registers the fused AdamW kernel for cpu and wasm (idempotent; done on import of @maejs/backend unless MAEJS_KERNELS=off). */
+/**
+ * Registers the fused AdamW kernel for cpu, in JavaScript (idempotent; done on import of
+ * @maejs/backend unless MAEJS_KERNELS=off). wasm's, in kernels/adamw.c with the same roundings,
+ * comes with the other wasm kernels (`installWasmKernels`).
+ */
 export function registerAdamWKernel(): void {
-  for (const backendName of CPU_MEMORY_BACKENDS) {
-    registerBackendKernel(ADAMW_KERNEL, backendName, ({ inputs, backend: anyBackend, attrs }) => {
-      const backend = anyBackend as tf.KernelBackend;
-      const { p, g, m, v } = inputs as Record<'p' | 'g' | 'm' | 'v', tf.TensorInfo>;
-      const read = (t: tf.TensorInfo) => backend.readSync(t.dataId) as Float32Array;
-      const outputs = updateArrays(read(p), read(g), read(m), read(v), attrs as unknown as AdamWScalars);
-      return outputs.map((values) => ({ dataId: backend.write(values, p.shape, 'float32'), shape: p.shape, dtype: 'float32' as const }));
-    });
-  }
+  registerBackendKernel(ADAMW_KERNEL, 'cpu', ({ inputs, backend: anyBackend, attrs }) => {
+    const backend = anyBackend as tf.KernelBackend;
+    const { p, g, m, v } = inputs as Record<'p' | 'g' | 'm' | 'v', tf.TensorInfo>;
+    const read = (t: tf.TensorInfo) => backend.readSync(t.dataId) as Float32Array;
+    const outputs = updateArrays(read(p), read(g), read(m), read(v), attrs as unknown as AdamWScalars);
+    return outputs.map((values) => ({ dataId: backend.write(values, p.shape, 'float32'), shape: p.shape, dtype: 'float32' as const }));
+  });
+}
+
+/** The scalars of one update as the kernels take them, each rounded to float32 as the op-by-op form rounds it. */
+export function adamwKernelScalars(s: AdamWScalars): { decay: number; b1: number; c1: number; b2: number; c2: number; bc2: number; eps: number; step: number } {
+  const f = Math.fround;
+  return { decay: f(s.decayFactor), b1: f(s.b1), c1: f(1 - s.b1), b2: f(s.b2), c2: f(1 - s.b2), bc2: f(s.bc2Sqrt), eps: f(s.eps), step: f(-s.stepSize) };
 }

@@ -89,6 +89,21 @@ describe('maejs wasm BatchMatMul kernel', () => {
     expect(() => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([0, 2], 'int32'))).toThrow('GatherV2: index 2 at position 1 is not in [0, 1]');
   });
 
+  it('Identity (tf.clone, the tape\'s saved tensors) shares memory: no new buffer, and the clone outlives the original', async () => {
+    const x = random([3, 5], 31);
+    const values = Array.from(await x.data());
+    const buffers = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual(values);
+    expect(y.shape).toEqual([3, 5]);
+    y.dispose();
+    expect(tf.memory().numDataBuffers).toBe(buffers - 1);
+    const s = tf.tensor(['a', 'b']); // strings go to tfjs's own kernel
+    expect(await tf.clone(s).data()).toEqual(['a', 'b']);
+  });
+
   it('refuses to install without tfjs-backend-wasm kernels', async () => {
     const config = tf.getKernel('BatchMatMul', 'wasm')!;
     tf.unregisterKernel('BatchMatMul', 'wasm');

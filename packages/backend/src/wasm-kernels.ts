@@ -11,35 +11,41 @@
  *
  * GatherV2: copies whole slices instead of one element at a time (see gatherV2 below).
  *
- * MaejsGelu / MaejsGeluGrad (kernels/gelu.c): GELU forward and backward in one pass each (see
- * gelu.ts), instead of 5 and 7 tfjs kernels.
+ * Identity: shares the input's memory instead of copying it (see identity below).
  *
- * BatchMatMul and GatherV2 replace tfjs-backend-wasm's own kernels (a process-wide change of
- * tfjs's kernel registry, reported by `registeredMaejsKernels('wasm')` and `mae backends`, undone
- * by `useMaejsKernels(false)`); the GELU kernels are maejs kernels that tfjs does not have.
+ * MaejsGelu / MaejsGeluGrad (kernels/gelu.c): GELU forward and backward in one pass each (see
+ * gelu.ts), instead of 5 and 7 tfjs kernels. MaejsAdamWUpdate (kernels/adamw.c): one AdamW step
+ * with SIMD, the same bits as the op-by-op form and the JavaScript kernel of cpu.
+ *
+ * BatchMatMul, GatherV2 and Identity replace tfjs-backend-wasm's own kernels (a process-wide
+ * change of tfjs's kernel registry, reported by `registeredMaejsKernels('wasm')` and
+ * `mae backends`, undone by `useMaejsKernels(false)`); the GELU and AdamW kernels are maejs
+ * kernels that tfjs does not have.
  *
  * The matMul module has its own linear memory: operands are copied in, the product copied out
  * (a memcpy, small next to the product). That memory grows to the largest product seen and
  * is kept for reuse.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ADAMW_KERNEL, adamwKernelScalars, type AdamWScalars } from './adamw-update.js';
 import { GELU_KERNELS } from './gelu.js';
 import { maejsKernelsEnabled, registerBackendKernel, replaceTfjsKernel } from './kernel-registry.js';
 import { kernelModule, type KernelModule } from './wasm-module.js';
 
 /** The parts of tfjs-backend-wasm's backend class a kernel uses (as tfjs's own wasm kernels do). */
 interface WasmBackendLike {
+  incRef(dataId: tf.DataId): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 /** tfjs-backend-wasm's kernels that maejs replaces. */
-const REPLACED = ['BatchMatMul', 'GatherV2'];
+const REPLACED = ['BatchMatMul', 'GatherV2', 'Identity'];
 
 /**
- * Installs maejs's wasm kernels: replaces tfjs-backend-wasm's BatchMatMul and GatherV2 with
- * maejs's (the registrations they replace are kept, see `useMaejsKernels(false)`) and registers
- * MaejsGelu / MaejsGeluGrad (see the module comment). Needs `@tensorflow/tfjs-backend-wasm`
+ * Installs maejs's wasm kernels: replaces tfjs-backend-wasm's BatchMatMul, GatherV2 and Identity
+ * with maejs's (the registrations they replace are kept, see `useMaejsKernels(false)`) and
+ * registers MaejsGelu / MaejsGeluGrad / MaejsAdamWUpdate (see the module comment). Needs `@tensorflow/tfjs-backend-wasm`
  * imported (its kernels registered). `initBackend('wasm')` calls this unless given
  * `{ maejsKernels: false }`; call it yourself when you start wasm with `tf.setBackend`.
  * Idempotent. Installs nothing while maejs's kernels are switched off (`useMaejsKernels(false)`,
@@ -54,8 +60,10 @@ export async function installWasmKernels(): Promise<void> {
   const module = await kernelModule();
   replaceTfjsKernel('BatchMatMul', 'wasm', (original) => (args) => batchMatMul(args, module, original));
   replaceTfjsKernel('GatherV2', 'wasm', (original) => (args) => gatherV2(args, original));
+  replaceTfjsKernel('Identity', 'wasm', (original) => (args) => identity(args, original));
   registerBackendKernel(GELU_KERNELS.forward, 'wasm', (args) => geluForwardKernel(args, module));
   registerBackendKernel(GELU_KERNELS.backward, 'wasm', (args) => geluBackwardKernel(args, module));
+  registerBackendKernel(ADAMW_KERNEL, 'wasm', (args) => adamwKernel(args, module));
 }
 
 const product = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
@@ -92,6 +100,20 @@ function batchMatMul(args: Parameters<tf.KernelFunc>[0], module: KernelModule, f
   module.batchMatmul(offsets[0], offsets[1], offsets[2], offsets[3], batch, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0, countA === 1 ? 0 : 1, countB === 1 ? 0 : 1);
   backend.typedArrayFromHeap(out).set(new Float32Array(module.memory.buffer, offsets[2], sizes[2]));
   return out;
+}
+
+/**
+ * Identity (what tf.clone runs, and what tfjs's tape runs on every tensor a gradient keeps)
+ * shares the input's memory, as tfjs-backend-wasm's Reshape and tfjs-backend-cpu's Identity do:
+ * tensors are immutable, so a second reference is enough. tfjs-backend-wasm's Identity copies
+ * the values, so every tensor a training step keeps for its backward pass was stored twice
+ * during the forward pass. Strings go to the original kernel.
+ */
+function identity(args: Parameters<tf.KernelFunc>[0], fallback: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === 'string') return fallback(args);
+  (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
 /**
@@ -157,6 +179,21 @@ function geluBackwardKernel(args: Parameters<tf.KernelFunc>[0], module: KernelMo
   const [dxValues] = runOnCopies(module, [x, cdf, dy].map((t) => backend.typedArrayFromHeap(t)), 1, ([xAt, cdfAt, dyAt, dxAt]) => module.geluBackward(xAt, cdfAt, dyAt, dxAt, n));
   backend.typedArrayFromHeap(dx).set(dxValues);
   return dx;
+}
+
+/** MaejsAdamWUpdate on wasm: (p, g, m, v) -> [p1, m1, v1] (kernels/adamw.c; the bits of the op-by-op form). */
+function adamwKernel(args: Parameters<tf.KernelFunc>[0], module: KernelModule): tf.TensorInfo[] {
+  const { p, g, m, v } = args.inputs as Record<'p' | 'g' | 'm' | 'v', tf.TensorInfo>;
+  const backend = args.backend as unknown as WasmBackendLike;
+  const outputs = [0, 1, 2].map(() => backend.makeOutput(p.shape, 'float32'));
+  const n = tf.util.sizeFromShape(p.shape);
+  if (n === 0) return outputs;
+  const s = adamwKernelScalars(args.attrs as unknown as AdamWScalars);
+  const results = runOnCopies(module, [p, g, m, v].map((t) => backend.typedArrayFromHeap(t)), 3, ([pAt, gAt, mAt, vAt, p1At, m1At, v1At]) =>
+    module.adamwUpdate(pAt, gAt, mAt, vAt, p1At, m1At, v1At, n, s.decay, s.b1, s.c1, s.b2, s.c2, s.bc2, s.eps, s.step),
+  );
+  outputs.forEach((out, i) => backend.typedArrayFromHeap(out).set(results[i]));
+  return outputs;
 }
 
 /** Byte offsets of consecutive 16-byte-aligned float arrays after the module's static data, growing memory if needed. */

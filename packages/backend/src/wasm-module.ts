@@ -43,6 +43,7 @@ export interface KernelModule {
   workFloats(m: number, k: number, n: number): number;
   geluForward(x: number, y: number, cdf: number, n: number): void;
   geluBackward(x: number, cdf: number, dy: number, dx: number, n: number): void;
+  adamwUpdate(p: number, g: number, m: number, v: number, p1: number, m1: number, v1: number, n: number, decay: number, b1: number, c1: number, b2: number, c2: number, bc2Sqrt: number, eps: number, step: number): void;
 }
 
 /** Whether the engine runs relaxed SIMD, and whether maejs set Node's V8 flag for it. */
@@ -122,6 +123,7 @@ async function instantiate(variant: WasmKernelVariant): Promise<KernelModule> {
     workFloats: e.work_floats as KernelModule['workFloats'],
     geluForward: e.gelu_forward as KernelModule['geluForward'],
     geluBackward: e.gelu_backward as KernelModule['geluBackward'],
+    adamwUpdate: e.adamw_update as KernelModule['adamwUpdate'],
   };
 }
 
@@ -195,6 +197,7 @@ const selected: KernelModule = {
   workFloats: (...args) => active().workFloats(...args),
   geluForward: (...args) => active().geluForward(...args),
   geluBackward: (...args) => active().geluBackward(...args),
+  adamwUpdate: (...args) => active().adamwUpdate(...args),
 };
 
 function active(): KernelModule {

@@ -3,10 +3,11 @@ import { checkOneOf, initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, finetune, knnClassify, linearProbe, type FeatureSet } from '@maejs/eval';
 import { FEATURE_POOLING_HELP, MaskedAutoencoder } from '@maejs/mae';
 import { parseNpy } from '@maejs/formats';
+import type { DataParallel } from '@maejs/trainer/node';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, UsageError, usageError } from '../args.js';
 import { DATA_HELP, loadImageSet } from '../data-source.js';
 import { loadModel, MODEL_SOURCE_FLAGS } from '../model-source.js';
-import { checkPooling, normalisedImages, POOLING_CHOICES, POOLING_FLAG_HELP, POOLING_NOTES } from './features.js';
+import { checkPooling, featureEngine, normalisedImages, POOLING_CHOICES, POOLING_FLAG_HELP, POOLING_NOTES, THREADS_FLAG } from './features.js';
 
 export const evalFlags: FlagSpec = {
   ...MODEL_SOURCE_FLAGS,
@@ -22,6 +23,7 @@ export const evalFlags: FlagSpec = {
   seed: { type: 'string', description: 'seed of the probes', default: '0' },
   out: { type: 'string', description: 'write the results as JSON here' },
   backend: { type: 'string', description: 'auto | wasm | cpu | ...', default: 'auto' },
+  threads: THREADS_FLAG,
 };
 
 export const evalHelp: CommandHelp = {
@@ -69,6 +71,7 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
     (results.probes as Record<string, number>)[name] = value;
     log(`${name.padEnd(28)} ${(100 * value).toFixed(2)}%   (${seconds.toFixed(0)} s)`);
   };
+  let engine: Promise<DataParallel | undefined> | undefined;
   try {
     const spec = String(flags.data);
     const trainSet = await loadImageSet(spec, spec === 'sample' ? 'test' : 'train');
@@ -90,7 +93,9 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
         if (f.labels.length !== images.labels.length || f.labels.some((l, i) => l !== images.labels[i])) throw new UsageError(`--${which}-features ${pre}: its labels do not match the ${which} split of ${spec} in order`);
         return f;
       }
-      const [f, s] = await timed(() => extractFeatures(model, images.images, images.shape, { pooling, batchSize: 256 }));
+      engine ??= featureEngine(model, flags, 'eval', log); // started once, for the train and the test features
+      const threads = await engine;
+      const [f, s] = await timed(() => extractFeatures(model, images.images, images.shape, { pooling, batchSize: 256, engine: threads }));
       log(`extracted ${which} features in ${s.toFixed(0)} s (${(images.shape[0] / s).toFixed(1)} img/s)`);
       return { features: f, labels: images.labels, dim: model.config.embedDim };
     };
@@ -127,6 +132,7 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
     }
     if (typeof flags.out === 'string') writeFileSync(flags.out, JSON.stringify(results, null, 2) + '\n');
   } finally {
+    await (await engine)?.close();
     model.dispose();
   }
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInteger, checkOneOf, initBackend, type BackendName } from '@maejs/backend';
 import { extractFeatures, type Pooling } from '@maejs/eval';
-import { FEATURE_POOLING_HELP, FEATURE_POOLINGS } from '@maejs/mae';
+import { FEATURE_POOLING_HELP, FEATURE_POOLINGS, type MaskedAutoencoder } from '@maejs/mae';
 import { encodeNpy } from '@maejs/formats';
 import { DataParallel } from '@maejs/trainer/node';
 import { type CommandHelp, type FlagSpec, integerFlag, parseFlags, requireFlag, usageError } from '../args.js';
@@ -25,6 +25,20 @@ export function checkPooling(value: unknown): Pooling {
   return value;
 }
 
+/** --threads of the commands that extract features. */
+export const THREADS_FLAG = { type: 'string', description: "threads that extract features: 'auto' (one per core on cpu and wasm; the batch is split over worker threads) or an integer", default: 'auto' } as const;
+
+/**
+ * The engine that splits feature batches over `--threads` threads (`DataParallel`), or none for
+ * one thread; logs the thread count. The caller closes it.
+ */
+export async function featureEngine(model: MaskedAutoencoder, flags: Record<string, unknown>, command: string, log: (line: string) => void): Promise<DataParallel | undefined> {
+  const requested = flags.threads === 'auto' ? 'auto' : integerFlag(flags, 'threads', command, 1);
+  const threads = runThreads(tf.getBackend(), requested, command);
+  log(`features on ${tf.getBackend()}, ${threads} thread${threads > 1 ? 's' : ''}`);
+  return threads > 1 ? DataParallel.start(model, { threads }) : undefined;
+}
+
 export const featuresFlags: FlagSpec = {
   ...MODEL_SOURCE_FLAGS,
   images: { type: 'string', description: DATA_HELP, default: 'sample' },
@@ -35,7 +49,7 @@ export const featuresFlags: FlagSpec = {
   'batch-size': { type: 'string', description: 'images per forward pass', default: '256' },
   out: { type: 'string', description: 'output .npy [N, D] float32; labels go to <out>.labels.npy' },
   backend: { type: 'string', description: 'auto | wasm | cpu | ...', default: 'auto' },
-  threads: { type: 'string', description: "'auto' (one per core on cpu and wasm: the batch is split over worker threads) or an integer", default: 'auto' },
+  threads: THREADS_FLAG,
 };
 
 /** Normalised images [start, start + count) of a set as one NHWC Float32Array. */
@@ -71,15 +85,12 @@ export async function featuresCommand(argv: string[], log: (line: string) => voi
   const batchSize = integerFlag(flags, 'batch-size', 'features', 1);
   const start = integerFlag(flags, 'start', 'features', 0);
   const count = integerFlag(flags, 'count', 'features', 1, 'optional');
-  const threadsFlag = flags.threads === 'auto' ? 'auto' : integerFlag(flags, 'threads', 'features', 1);
   await initBackend(flags.backend as BackendName | 'auto');
-  const threads = runThreads(tf.getBackend(), threadsFlag, 'features');
   const { model, source, normalization, notes } = await loadModel(flags, 'features', log);
   for (const note of notes) log(`note: ${note}`);
   let engine: DataParallel | undefined;
   try {
-    engine = threads > 1 ? await DataParallel.start(model, { threads }) : undefined;
-    log(`features on ${tf.getBackend()}, ${threads} thread${threads > 1 ? 's' : ''}`);
+    engine = await featureEngine(model, flags, 'features', log);
     const set = await loadImageSet(String(flags.images), flags.split as 'train' | 'test');
     const { images, labels, shape } = await normalisedImages(set, normalization?.mean ?? set.mean, normalization?.std ?? set.std, start, count ?? set.shape[0] - start);
     const began = Date.now();
