@@ -45,7 +45,7 @@ export interface InitBackendOptions {
   webgpu?: WebGpuOptions;
   /**
    * maejs's kernels (see `useMaejsKernels`): `true` switches them on and, on wasm, installs
-   * maejs's wasm kernels, which replace tfjs-backend-wasm's own `BatchMatMul`, `GatherV2` and `Identity`
+   * maejs's wasm kernels, which replace tfjs-backend-wasm's own `BatchMatMul`, `GatherV2`, `Identity` and `Slice`
    * (process-wide; `registeredMaejsKernels()` lists them); `false` switches them off, so tfjs's
    * ops and kernels alone run. Unset (the default): as switched now, which is on unless
    * `useMaejsKernels(false)` ran or the environment has `MAEJS_KERNELS=off`.
@@ -115,7 +115,7 @@ async function activate(name: BackendName, options: InitBackendOptions): Promise
  * is imported; `options.webgpu.dawnOptions` and MAEJS_WEBGPU_OPTIONS pass options to Dawn.
  *
  * `wasm` comes with maejs's wasm kernels unless they are switched off (`options.maejsKernels`):
- * they replace tfjs-backend-wasm's `BatchMatMul`, `GatherV2` and `Identity` for every later use of wasm in
+ * they replace tfjs-backend-wasm's `BatchMatMul`, `GatherV2`, `Identity` and `Slice` for every later use of wasm in
  * this thread (see `installWasmKernels`); `useMaejsKernels(false)` registers tfjs's own again.
  */
 export async function initBackend(name: BackendName | 'auto' = 'auto', options: InitBackendOptions = {}): Promise<BackendName> {
@@ -160,7 +160,7 @@ export interface BackendStatus {
   adapter?: WebGpuAdapterInfo;
   /** When it started: maejs's backend kernels registered for it (its other maejs kernels run as tfjs ops). */
   maejsKernels?: string[];
-  /** When it started: tfjs's own kernels of this backend that maejs's replace (wasm: `BatchMatMul`, `GatherV2`, `Identity`). */
+  /** When it started: tfjs's own kernels of this backend that maejs's replace (wasm: `BatchMatMul`, `GatherV2`, `Identity`, `Slice`). */
   replacedTfjsKernels?: string[];
 }
 

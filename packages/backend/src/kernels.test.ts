@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { adamwUpdate, countDeviceWork, geluForward, initBackend, installWasmKernels, maejsKernelsEnabled, registeredMaejsKernels, replacedTfjsKernels, useMaejsKernels } from './index.js';
 import { kernelsSwitchFrom } from './kernel-registry.js';
 
-const ALL_WASM = ['MaejsAdamWUpdate', 'MaejsStableRanks', 'MaejsInversePermutation', 'MaejsGelu', 'MaejsGeluGrad', 'BatchMatMul', 'GatherV2', 'Identity'];
+const ALL_WASM = ['MaejsAdamWUpdate', 'MaejsStableRanks', 'MaejsInversePermutation', 'MaejsGelu', 'MaejsGeluGrad', 'BatchMatMul', 'GatherV2', 'Identity', 'Slice'];
 
 describe('useMaejsKernels', () => {
   // tfjs-backend-wasm's own registrations, before initBackend('wasm') replaces two of them
@@ -19,19 +19,19 @@ describe('useMaejsKernels', () => {
     await useMaejsKernels(true);
   });
 
-  it('lists the kernels maejs registered: AdamW and the permutation kernels on cpu; those, GELU and the replaced BatchMatMul, GatherV2 and Identity on wasm', () => {
+  it('lists the kernels maejs registered: AdamW and the permutation kernels on cpu; those, GELU and the replaced BatchMatMul, GatherV2, Identity and Slice on wasm', () => {
     expect(maejsKernelsEnabled()).toBe(true);
     expect(registeredMaejsKernels('wasm')).toEqual(ALL_WASM);
     expect(registeredMaejsKernels('cpu')).toEqual(['MaejsAdamWUpdate', 'MaejsStableRanks', 'MaejsInversePermutation']);
     expect(registeredMaejsKernels('webgpu')).toEqual([]);
-    expect(replacedTfjsKernels('wasm')).toEqual(['BatchMatMul', 'GatherV2', 'Identity']);
+    expect(replacedTfjsKernels('wasm')).toEqual(['BatchMatMul', 'GatherV2', 'Identity', 'Slice']);
     expect(replacedTfjsKernels('cpu')).toEqual([]);
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(tfjsBatchMatMul);
     // the replacement keeps the rest of tfjs's registration (tfjs-backend-wasm binds its C function in setupFunc)
     expect(tf.getKernel('BatchMatMul', 'wasm')!.setupFunc).toBe(tfjsBatchMatMulConfig.setupFunc);
   });
 
-  it("off: unregisters maejs's kernels, puts tfjs's BatchMatMul, GatherV2 and Identity back, and keeps them off through initBackend", async () => {
+  it("off: unregisters maejs's kernels, puts tfjs's BatchMatMul, GatherV2, Identity and Slice back, and keeps them off through initBackend", async () => {
     await useMaejsKernels(false);
     expect(maejsKernelsEnabled()).toBe(false);
     expect(registeredMaejsKernels('wasm')).toEqual([]);

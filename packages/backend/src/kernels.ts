@@ -4,8 +4,8 @@
  * maejs registers backend kernels where it has a faster implementation than tfjs ops:
  * `MaejsAdamWUpdate`, `MaejsStableRanks` and `MaejsInversePermutation` on cpu and wasm (on
  * import, except wasm's AdamW), `MaejsGelu`, `MaejsGeluGrad` and `MaejsAdamWUpdate` on wasm from
- * kernels/*.c; and on wasm it replaces three of tfjs-backend-wasm's own kernels, `BatchMatMul`,
- * `GatherV2` and `Identity` (the wasm ones are installed by `installWasmKernels()`, which
+ * kernels/*.c; and on wasm it replaces four of tfjs-backend-wasm's own kernels, `BatchMatMul`,
+ * `GatherV2`, `Identity` and `Slice` (the wasm ones are installed by `installWasmKernels()`, which
  * `initBackend('wasm')` calls unless told not to). Every maejs kernel
  * also has an op-level kernel in tfjs ops, which is what every other backend (tensorflow, webgl,
  * webgpu) runs. `useMaejsKernels(false)` makes cpu and wasm run those and tfjs's own kernels too.
@@ -29,7 +29,7 @@ export function registerCpuMemoryKernels(): void {
  * times; on by default, off from the start with the environment variable `MAEJS_KERNELS=off`).
  *
  * - off: maejs's backend kernels are unregistered (its kernels run as op-level kernels, in tfjs
- *   ops, on every backend), tfjs-backend-wasm's own `BatchMatMul`, `GatherV2` and `Identity` registrations
+ *   ops, on every backend), tfjs-backend-wasm's own `BatchMatMul`, `GatherV2`, `Identity` and `Slice` registrations
  *   are registered again exactly as tfjs made them, and `initBackend('wasm')` /
  *   `installWasmKernels()` install nothing until switched on.
  * - on: registers maejs's backend kernels again (the wasm ones now if tfjs-backend-wasm's kernels
@@ -52,7 +52,7 @@ export async function useMaejsKernels(on: boolean): Promise<void> {
 /**
  * maejs's kernels registered for `backend` now: its backend kernels (`MaejsAdamWUpdate`,
  * `MaejsStableRanks`, `MaejsInversePermutation`, and on wasm `MaejsGelu`, `MaejsGeluGrad`) and
- * then the tfjs kernels it has replaced there (`BatchMatMul`, `GatherV2`, `Identity` on wasm; see
+ * then the tfjs kernels it has replaced there (`BatchMatMul`, `GatherV2`, `Identity`, `Slice` on wasm; see
  * {@link replacedTfjsKernels}). Empty while switched off, and on backends maejs has no kernels
  * for: there its kernels run as op-level kernels.
  */

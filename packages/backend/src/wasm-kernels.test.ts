@@ -104,6 +104,28 @@ describe('maejs wasm BatchMatMul kernel', () => {
     expect(await tf.clone(s).data()).toEqual(['a', 'b']);
   });
 
+  it('Slice equals the cpu backend\'s on every rank, contiguous or not, and for int32 and bool', async () => {
+    const cases: [number[], number[], number[]][] = [
+      [[7], [2], [4]],
+      [[6, 9], [0, 3], [6, 3]],
+      [[6, 9], [2, 0], [3, -1]],
+      [[4, 5, 6], [1, 2, 3], [2, 3, 2]],
+      [[3, 4, 5, 6], [1, 0, 2, 1], [2, 4, 1, 5]],
+      [[2, 3, 2, 3, 4], [1, 1, 0, 2, 1], [1, 2, 2, 1, 3]],
+      [[5, 4], [1, 1], [0, 2]],
+    ];
+    for (const [shape, begin, size] of cases) {
+      const x = random(shape, 32);
+      const expected = await onCpu(() => tf.slice(tf.tensor(x.dataSync(), shape), begin, size));
+      const got = tf.slice(x, begin, size);
+      expect(Array.from(await got.data())).toEqual(Array.from(expected));
+      tf.dispose([x, got]);
+    }
+    expect(Array.from(await tf.slice(tf.tensor2d([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32'), [0, 1], [2, 2]).data())).toEqual([2, 3, 5, 6]);
+    expect(Array.from(await tf.slice(tf.tensor1d([true, false, true]), [1], [2]).data())).toEqual([0, 1]);
+    expect(await tf.slice(tf.tensor1d(['a', 'b', 'c']), [1], [1]).data()).toEqual(['b']); // strings: tfjs's own kernel
+  });
+
   it('refuses to install without tfjs-backend-wasm kernels', async () => {
     const config = tf.getKernel('BatchMatMul', 'wasm')!;
     tf.unregisterKernel('BatchMatMul', 'wasm');

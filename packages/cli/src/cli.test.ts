@@ -102,7 +102,7 @@ describe('mae command line errors', () => {
   it('reports backends', async () => {
     const r = await mae('backends');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/yes\s+wasm\s+@tensorflow\/tfjs-backend-wasm; maejs kernels MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGelu, MaejsGeluGrad; replaces tfjs's BatchMatMul, GatherV2, Identity \(MAEJS_KERNELS=off keeps tfjs's\)$/m);
+    expect(r.out).toMatch(/yes\s+wasm\s+@tensorflow\/tfjs-backend-wasm; maejs kernels MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGelu, MaejsGeluGrad; replaces tfjs's BatchMatMul, GatherV2, Identity, Slice \(MAEJS_KERNELS=off keeps tfjs's\)$/m);
     expect(r.out).toMatch(/yes\s+cpu\s+@tensorflow\/tfjs-backend-cpu; maejs kernels MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation$/m);
     expect(r.out).toMatch(/no\s+tensorflow\s+install the npm package @tensorflow\/tfjs-node-gpu/);
     if (!GPU_TEST_BACKENDS.includes('webgpu')) return;

@@ -34,10 +34,10 @@ describe('mae pretrain', () => {
     expect(r.out).toMatch(/"embedDim": 16/);
     expect(r.out).toMatch(/data-parallel over 2 threads \(this one and 1 worker; --threads 1 for one\)/);
     expect(r.out).toMatch(/finished \(max-steps\) after 4 updates/);
-    expect(r.out).toContain(`wasm: maejs kernels ${WASM_KERNELS.join(', ')}; replaces tfjs's BatchMatMul, GatherV2, Identity (MAEJS_KERNELS=off keeps tfjs's)`);
+    expect(r.out).toContain(`wasm: maejs kernels ${WASM_KERNELS.join(', ')}; replaces tfjs's BatchMatMul, GatherV2, Identity, Slice (MAEJS_KERNELS=off keeps tfjs's)`);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ model: { embedDim: 16, normPixLoss: true }, training: { maxSteps: 4, batchSize: 16 }, backend: 'wasm', run: { threads: 2 }, data: { name: 'fashion-mnist-sample', images: 3000 } });
-    expect(config.kernels).toEqual({ maejs: WASM_KERNELS, replacesTfjs: ['BatchMatMul', 'GatherV2', 'Identity'] });
+    expect(config.kernels).toEqual({ maejs: WASM_KERNELS, replacesTfjs: ['BatchMatMul', 'GatherV2', 'Identity', 'Slice'] });
     expect(losses(out)).toHaveLength(4);
     expect(readdirSync(join(out, 'checkpoints'))).toEqual(['checkpoint-00000004.safetensors']);
     const png = PNG.sync.read(readFileSync(join(out, 'loss.png')));

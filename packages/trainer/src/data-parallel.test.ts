@@ -175,7 +175,7 @@ describe('DataParallel errors', () => {
     tf.unregisterKernel('MaejsGelu', 'wasm'); // this thread now lacks one of the kernels initBackend('wasm') installs
     try {
       await expect(DataParallel.start(model, { threads: 2 })).rejects.toThrow(
-        "data-parallel worker runs maejs kernels [MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGelu, MaejsGeluGrad, BatchMatMul, GatherV2, Identity] on wasm, this thread [MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGeluGrad, BatchMatMul, GatherV2, Identity]: start this thread's backend with initBackend('wasm') (it installs maejs's kernels unless they are switched off) so that both threads compute the same way",
+        "data-parallel worker runs maejs kernels [MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGelu, MaejsGeluGrad, BatchMatMul, GatherV2, Identity, Slice] on wasm, this thread [MaejsAdamWUpdate, MaejsStableRanks, MaejsInversePermutation, MaejsGeluGrad, BatchMatMul, GatherV2, Identity, Slice]: start this thread's backend with initBackend('wasm') (it installs maejs's kernels unless they are switched off) so that both threads compute the same way",
       );
     } finally {
       tf.registerKernel(gelu);

@@ -21,7 +21,7 @@ function detail(s: BackendStatus): string {
 
 export const backendsHelp: CommandHelp = {
   usage: 'mae backends',
-  summary: `Lists the tfjs backends (cpu, wasm, webgpu, tensorflow, ...): yes, what each runs on and the maejs kernels it gets (on wasm they replace tfjs's BatchMatMul, GatherV2 and Identity; ${KERNELS_ENV}=off keeps tfjs's), or no and why it does not start here (with what to install).`,
+  summary: `Lists the tfjs backends (cpu, wasm, webgpu, tensorflow, ...): yes, what each runs on and the maejs kernels it gets (on wasm they replace tfjs's BatchMatMul, GatherV2, Identity and Slice; ${KERNELS_ENV}=off keeps tfjs's), or no and why it does not start here (with what to install).`,
   flags: {},
   examples: ['mae backends'],
 };
