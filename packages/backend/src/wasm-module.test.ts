@@ -87,6 +87,9 @@ const PRODUCTS: Product[] = [
   { batch: 4, m: 1, k: 7, n: 3, ta: false, tb: true, oneA: true },
   { batch: 2, m: 33, k: 300, n: 17, ta: true, tb: true, oneB: true },
   { batch: 1, m: 64, k: 64, n: 64, ta: false, tb: false },
+  // more rows than one row group (MC 128) and more k than one slice (KC 256), with a partial last slice
+  { batch: 2, m: 150, k: 600, n: 20, ta: true, tb: false },
+  { batch: 1, m: 261, k: 513, n: 9, ta: false, tb: true },
 ];
 const describeProduct = (p: Product) => `[${p.batch}${p.oneA ? '->1' : ''}, ${p.m}, ${p.k}] x [${p.batch}${p.oneB ? '->1' : ''}, ${p.k}, ${p.n}], transposeA ${p.ta}, transposeB ${p.tb}`;
 
@@ -134,6 +137,30 @@ function geluInputs(n: number) {
   if (n > 5) [x[0], x[1], x[2], x[3], x[4]] = [0, -40, 40, 1e-20, -1e-20];
   return { x, dy };
 }
+
+/** The plain build's product, emulated: each product and each sum rounded to float32, p ascending. */
+function roundedProduct(a: ArrayLike<number>, b: ArrayLike<number>, { batch, m, k, n, ta, tb }: Product): Float32Array {
+  const f = Math.fround;
+  const c = new Float32Array(batch * m * n);
+  for (let s = 0; s < batch; s++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) sum = f(sum + f(at(a, s, i, p, m, k, ta) * at(b, s, p, j, k, n, tb)));
+        c[(s * m + i) * n + j] = sum;
+      }
+    }
+  }
+  return c;
+}
+
+describe("maejs's 'simd' matMul slices k and rows without changing a bit", () => {
+  it.each(PRODUCTS.slice(-2).map((p) => [describeProduct(p), p] as const))('batch_matmul %s equals the sum rounded step by step, p ascending', async (_, p) => {
+    const module = await loadKernelModule('simd');
+    const [a, b] = operands(p, 91).map((x) => Float32Array.from(x));
+    expect(Array.from(runProduct(module, a, b, p))).toEqual(Array.from(roundedProduct(a, b, p)));
+  });
+});
 
 describe.each(VARIANTS)("maejs's '%s' wasm kernel build", (variant) => {
   let module: KernelModule;
