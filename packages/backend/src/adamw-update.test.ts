@@ -4,7 +4,7 @@ import { Rng } from '@maejs/random';
 import { registerAdamWKernel } from './adamw-update.js';
 
 const random = (n: number, seed: number, scale = 1) => {
-  return tf.tensor(new Rng(seed).fillUniform(new Float32Array(n), -scale, scale), [n / 4, 4]);
+  return tf.tensor(new Rng(seed).fillUniform(new Float32Array(n), -scale, scale), [n]);
 };
 
 describe.each(['cpu', 'wasm'])('adamwUpdate on %s', (backend) => {
@@ -13,10 +13,11 @@ describe.each(['cpu', 'wasm'])('adamwUpdate on %s', (backend) => {
   });
 
   it.each([
-    ['with weight decay, step 1', { decayFactor: 1 - 1e-3 * 0.05, stepSize: 1e-3 / (1 - 0.9), bc2Sqrt: Math.sqrt(1 - 0.95), b1: 0.9, b2: 0.95, eps: 1e-8 }],
-    ['no decay, step 7', { decayFactor: 1, stepSize: 3e-4 / (1 - 0.9 ** 7), bc2Sqrt: Math.sqrt(1 - 0.95 ** 7), b1: 0.9, b2: 0.95, eps: 1e-8 }],
-  ])('the fused kernel gives the bits of the op-by-op form (%s)', async (_, scalars) => {
-    const [p, g, m, v] = [random(4096, 1), random(4096, 2, 0.01), random(4096, 3, 0.001), tf.abs(random(4096, 4, 1e-5))];
+    ['with weight decay, step 1', 4096, { decayFactor: 1 - 1e-3 * 0.05, stepSize: 1e-3 / (1 - 0.9), bc2Sqrt: Math.sqrt(1 - 0.95), b1: 0.9, b2: 0.95, eps: 1e-8 }],
+    ['no decay, step 7', 4096, { decayFactor: 1, stepSize: 3e-4 / (1 - 0.9 ** 7), bc2Sqrt: Math.sqrt(1 - 0.95 ** 7), b1: 0.9, b2: 0.95, eps: 1e-8 }],
+    ['step 3, 1023 values: a length that is not a multiple of 4', 1023, { decayFactor: 1 - 1e-3 * 0.05, stepSize: 1e-3 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.95 ** 3), b1: 0.9, b2: 0.95, eps: 1e-8 }],
+  ] as const)('the fused kernel gives the bits of the op-by-op form (%s)', async (_, n, scalars) => {
+    const [p, g, m, v] = [random(n, 1), random(n, 2, 0.01), random(n, 3, 0.001), tf.abs(random(n, 4, 1e-5))];
     const fused = adamwUpdate(p, g, m, v, scalars);
     tf.unregisterKernel('MaejsAdamWUpdate', backend);
     let ops: tf.Tensor[];
@@ -28,23 +29,6 @@ describe.each(['cpu', 'wasm'])('adamwUpdate on %s', (backend) => {
     }
     for (let i = 0; i < 3; i++) expect(Array.from(await fused[i].data())).toEqual(Array.from(await ops[i].data()));
     expect(Array.from(await fused[0].data())).not.toEqual(Array.from(await p.data())); // it did update
-    tf.dispose([p, g, m, v, ...fused, ...ops]);
-  });
-
-  it('the fused kernel gives the bits of the op-by-op form on a length that is not a multiple of 4', async () => {
-    const scalars = { decayFactor: 1 - 1e-3 * 0.05, stepSize: 1e-3 / (1 - 0.9 ** 3), bc2Sqrt: Math.sqrt(1 - 0.95 ** 3), b1: 0.9, b2: 0.95, eps: 1e-8 };
-    const flat = (t: tf.Tensor) => tf.reshape(tf.slice(tf.reshape(t, [-1]), [0], [1023]), [1023]);
-    const [p, g, m, v] = [random(1024, 5), random(1024, 6, 0.01), random(1024, 7, 0.001), tf.abs(random(1024, 8, 1e-5))].map(flat);
-    const fused = adamwUpdate(p, g, m, v, scalars);
-    tf.unregisterKernel('MaejsAdamWUpdate', backend);
-    let ops: tf.Tensor[];
-    try {
-      ops = adamwUpdate(p, g, m, v, scalars);
-    } finally {
-      registerAdamWKernel();
-      if (backend === 'wasm') await installWasmKernels();
-    }
-    for (let i = 0; i < 3; i++) expect(Array.from(await fused[i].data())).toEqual(Array.from(await ops[i].data()));
     tf.dispose([p, g, m, v, ...fused, ...ops]);
   });
 

@@ -42,7 +42,7 @@ describeEachBackend('Block with its hand-written gradient', () => {
   afterEach(() => params.dispose());
 
   it('has the value and the gradients (input and all 12 parameters) of the block op by op', () => {
-    const x = tf.randomNormal([3, 5, DIM], 0.2, 1.5, 'float32', 21);
+    const x = tf.randomNormal([3, 5, DIM], 0.2, 1.5, 'float32', 21) as tf.Tensor3D;
     const up = tf.randomNormal([3, 5, DIM], 0, 1, 'float32', 22); // a random upstream gradient
     const loss = (run: (x: tf.Tensor3D, p: tf.Tensor[]) => tf.Tensor) => (...inputs: tf.Tensor[]) => tf.sum(tf.mul(run(inputs[0] as tf.Tensor3D, inputs.slice(1)), up));
     const inputs = [x, ...block.parameters()];
@@ -56,7 +56,7 @@ describeEachBackend('Block with its hand-written gradient', () => {
   });
 
   it('keeps far less memory during a training step than the op-by-op block, and leaks no tensor', async () => {
-    const x = tf.randomNormal([4, 9, DIM], 0, 1, 'float32', 23);
+    const x = tf.randomNormal([4, 9, DIM], 0, 1, 'float32', 23) as tf.Tensor3D;
     const peakOf = async (run: () => void) => (await tf.profile(run)).peakBytes;
     const step = (apply: (x: tf.Tensor3D) => tf.Tensor) => () => {
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(apply(apply(x) as tf.Tensor3D))));
