@@ -24,6 +24,7 @@ export interface FeatureModel {
  * of `@maejs/trainer/node` over worker threads: images [B, H, W, C] row-major -> [B, D] row-major.
  */
 export interface FeatureEngine {
+  /** Features of one batch with `pooling`: images [B, H, W, C] row-major -> [B, D] row-major. */
   features(images: Float32Array, shape: [number, number, number, number], pooling: Pooling): Promise<Float32Array>;
 }
 
