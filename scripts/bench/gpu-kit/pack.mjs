@@ -18,6 +18,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -130,14 +131,17 @@ async function compressedNode() {
   mkdirSync(CACHE, { recursive: true });
   log(`compressing ${node} (${(stat.size / 2 ** 20).toFixed(0)} MiB) with xz -${xzLevel} (cached for later packs) ...`);
   const part = `${cached}.part`;
+  // Resolves once the child has exited with 0 and every byte it wrote is in `part` (the file
+  // stream finishes after the child closes; renaming or copying before that truncates the file).
   const compress = (command, args) =>
     new Promise((done, fail) => {
       const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
-      child.stdout.pipe(createWriteStream(part));
+      const written = pipeline(child.stdout, createWriteStream(part));
+      written.catch(() => {}); // reported below, with the child's own error first
       child.stderr.on('data', (d) => (err += d));
       child.on('error', (e) => fail(Object.assign(new Error(`${command} could not run: ${e.message}`), { code: e.code })));
-      child.on('close', (code) => (code === 0 ? done() : fail(new Error(`${command} failed (exit ${code}): ${err.trim()}`))));
+      child.on('close', (code) => (code === 0 ? written.then(done, fail) : fail(new Error(`${command} failed (exit ${code}): ${err.trim()}`))));
     });
   try {
     await compress('xz', ['-T0', `-${xzLevel}`, '-c', node]);
