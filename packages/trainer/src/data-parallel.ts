@@ -39,6 +39,11 @@ export function shardSizes(n: number, threads: number): number[] {
   return Array.from({ length: used }, (_, i) => Math.floor(n / used) + (i < n % used ? 1 : 0));
 }
 
+/** First row of each shard: [4, 3, 3] -> [0, 4, 7]. */
+function shardStarts(sizes: number[]): number[] {
+  return sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+}
+
 /** A {@link GradientEngine} that splits every micro-batch over this thread and worker threads. */
 export class DataParallel implements GradientEngine {
   private closed = false;
@@ -94,7 +99,7 @@ export class DataParallel implements GradientEngine {
     const noise = tf.tidy(() => maskingNoise(n, numTokens, maskSeed).dataSync() as Float32Array); // [N, L]
     const weights = await this.packWeights();
     this.sentWeights = this.weightIds();
-    const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    const starts = shardStarts(sizes);
     // Shards 1.. go to the workers first, so they run while this thread computes shard 0.
     const replies = sizes.slice(1).map((rows, i) => {
       const start = starts[i + 1];
@@ -140,10 +145,10 @@ export class DataParallel implements GradientEngine {
     const changed = this.sentWeights === null || ids.some((id, i) => id !== this.sentWeights![i]);
     const weights = changed && sizes.length > 1 ? await this.packWeights() : null;
     if (weights) this.sentWeights = ids;
-    let start = sizes[0];
+    const starts = shardStarts(sizes);
     const replies = sizes.slice(1).map((rows, i) => {
+      const start = starts[i + 1];
       const request: FeaturesRequest = { kind: 'features', weights, images: images.slice(start * perImage, (start + rows) * perImage), shape: [rows, h, w, c], pooling };
-      start += rows;
       return this.send(this.workers[i], request) as Promise<FeaturesReply>;
     });
     const out = new Float32Array(n * d); // [N, D]
@@ -157,12 +162,10 @@ export class DataParallel implements GradientEngine {
     }
     const shards = await Promise.allSettled(replies); // no reply may stay pending: the next call would take it for its own
     if (localError) throw localError;
-    let offset = sizes[0] * d;
-    for (const shard of shards) {
+    shards.forEach((shard, i) => {
       if (shard.status === 'rejected') throw shard.reason;
-      out.set(shard.value.features, offset);
-      offset += shard.value.features.length;
-    }
+      out.set(shard.value.features, starts[i + 1] * d);
+    });
     return out;
   }
 

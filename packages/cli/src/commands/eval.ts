@@ -94,8 +94,8 @@ export async function evalCommand(argv: string[], log: (line: string) => void): 
         return f;
       }
       engine ??= featureEngine(model, flags, 'eval', log); // started once, for the train and the test features
-      const threads = await engine;
-      const [f, s] = await timed(() => extractFeatures(model, images.images, images.shape, { pooling, batchSize: 256, engine: threads }));
+      const parallel = await engine;
+      const [f, s] = await timed(() => extractFeatures(model, images.images, images.shape, { pooling, batchSize: 256, engine: parallel }));
       log(`extracted ${which} features in ${s.toFixed(0)} s (${(images.shape[0] / s).toFixed(1)} img/s)`);
       return { features: f, labels: images.labels, dim: model.config.embedDim };
     };
